@@ -1,0 +1,624 @@
+#include "model/hf_config_importer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "model/known_models.hpp"
+
+namespace moescope {
+
+namespace {
+
+// Reads keys of one config object, recording every problem with the file and the JSON pointer. Unlike
+// JsonObjectReader it does not complain about keys nobody reads: a config.json carries many (token ids,
+// rope scaling, ...) that do not change the architecture. A null value counts as absent.
+class ConfigReader {
+public:
+  ConfigReader(const Json& object, std::string file, std::string pointer, Diagnostics& diagnostics)
+      : object_(object), file_(std::move(file)), pointer_(std::move(pointer)), diagnostics_(&diagnostics) {}
+
+  const Json& json() const { return object_; }
+  const std::string& file() const { return file_; }
+  const std::string& pointer() const { return pointer_; }
+  Diagnostics& diagnostics() const { return *diagnostics_; }
+  std::string pointer_of(std::string_view key) const { return pointer_ + "/" + json_pointer_escape(key); }
+
+  const Json* get(std::string_view key) const {
+    auto it = object_.find(std::string(key));
+    if (it == object_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+  bool has(std::string_view key) const { return get(key) != nullptr; }
+
+  void error(std::string_view key, const std::string& message) const {
+    diagnostics_->add(file_, pointer_of(key), message);
+  }
+
+  // A required integer >= `min`.
+  std::int64_t integer(std::string_view key, std::int64_t min = 1) const {
+    const Json* v = get(key);
+    if (!v) {
+      error(key, "missing required field; expected " + expectation(min));
+      return 0;
+    }
+    return checked_integer(key, *v, min, 0);
+  }
+  std::int64_t integer_or(std::string_view key, std::int64_t fallback, std::int64_t min = 1) const {
+    const Json* v = get(key);
+    return v ? checked_integer(key, *v, min, fallback) : fallback;
+  }
+  bool boolean_or(std::string_view key, bool fallback) const {
+    const Json* v = get(key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) {
+      error(key, "expected true or false, got " + describe_json(*v));
+      return fallback;
+    }
+    return v->get<bool>();
+  }
+  std::string string_or(std::string_view key, std::string fallback) const {
+    const Json* v = get(key);
+    if (!v) return fallback;
+    if (!v->is_string()) {
+      error(key, "expected a string, got " + describe_json(*v));
+      return fallback;
+    }
+    return v->get<std::string>();
+  }
+  // An optional array of integers >= min (absent or null: empty).
+  std::vector<std::int64_t> integer_array(std::string_view key, std::int64_t min) const {
+    std::vector<std::int64_t> out;
+    const Json* v = get(key);
+    if (!v) return out;
+    if (!v->is_array()) {
+      error(key, "expected an array of integers, got " + describe_json(*v));
+      return out;
+    }
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      const Json& e = (*v)[i];
+      if (!is_integer(e) || e.get<double>() < static_cast<double>(min)) {
+        diagnostics_->add(file_, pointer_of(key) + "/" + std::to_string(i),
+                          "expected " + expectation(min) + ", got " + describe_json(e));
+        continue;
+      }
+      out.push_back(e.get<std::int64_t>());
+    }
+    return out;
+  }
+
+private:
+  static bool is_integer(const Json& v) {
+    if (v.is_number_integer() || v.is_number_unsigned()) return true;
+    return v.is_number_float() && std::isfinite(v.get<double>()) && std::floor(v.get<double>()) == v.get<double>();
+  }
+  static std::string expectation(std::int64_t min) {
+    if (min == 1) return "an integer > 0";
+    return "an integer >= " + std::to_string(min);
+  }
+  std::int64_t checked_integer(std::string_view key, const Json& v, std::int64_t min, std::int64_t fallback) const {
+    if (!is_integer(v) || v.get<double>() < static_cast<double>(min)) {
+      error(key, "expected " + expectation(min) + ", got " + describe_json(v));
+      return fallback;
+    }
+    return static_cast<std::int64_t>(v.get<double>());
+  }
+
+  const Json& object_;
+  std::string file_;
+  std::string pointer_;
+  Diagnostics* diagnostics_;
+};
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Pieces shared by the families.
+
+void read_common(const ConfigReader& r, ModelArchitecture& m) {
+  m.hidden_size = r.integer("hidden_size");
+  m.num_layers = r.integer("num_hidden_layers");
+  m.vocab_size = r.integer("vocab_size");
+  m.attention.num_heads = r.integer("num_attention_heads");
+  m.attention.num_kv_heads = r.integer_or("num_key_value_heads", m.attention.num_heads);
+  m.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
+}
+
+// MHA or GQA with an explicit head_dim, or hidden_size / num_attention_heads.
+void read_head_dims(const ConfigReader& r, ModelArchitecture& m) {
+  AttentionSpec& a = m.attention;
+  a.head_dim = r.integer_or("head_dim", 0);
+  if (a.head_dim == 0 && a.num_heads > 0 && m.hidden_size > 0) {
+    if (m.hidden_size % a.num_heads != 0)
+      r.error("head_dim", "missing, and hidden_size (" + str(m.hidden_size) + ") is not a multiple of "
+                          "num_attention_heads (" + str(a.num_heads) + "); expected an explicit head_dim");
+    else
+      a.head_dim = m.hidden_size / a.num_heads;
+  }
+  a.kind = a.num_kv_heads == a.num_heads ? AttentionKind::mha : AttentionKind::gqa;
+  if (a.num_heads > 0 && a.num_kv_heads > 0 && a.num_heads % a.num_kv_heads != 0)
+    r.error("num_key_value_heads",
+            "expected a divisor of num_attention_heads (" + str(a.num_heads) + "), got " + str(a.num_kv_heads));
+}
+
+// attention_bias puts biases on q, k, v and (unless `o_too` is false) the output projection.
+void read_attention_bias(const ConfigReader& r, ModelArchitecture& m, bool o_too) {
+  bool bias = r.boolean_or("attention_bias", false);
+  m.attention.qkv_bias = bias;
+  m.attention.o_bias = bias && o_too;
+}
+
+// Expresses which layers are MoE as first_dense_layers and layer_interval; a placement that these cannot
+// describe is reported at `key`.
+void set_moe_layers(const ConfigReader& r, ModelArchitecture& m, const std::vector<bool>& is_moe,
+                    std::string_view key) {
+  auto first = std::find(is_moe.begin(), is_moe.end(), true);
+  if (first == is_moe.end()) {
+    r.error(key, "no layer is a MoE layer");
+    return;
+  }
+  std::int64_t first_moe = first - is_moe.begin();
+  std::int64_t layers = static_cast<std::int64_t>(is_moe.size());
+  for (std::int64_t interval = 1; interval <= layers; ++interval) {
+    std::int64_t first_dense = first_moe - (interval - 1);
+    if (first_dense < 0) break;
+    bool match = true;
+    for (std::int64_t l = 0; l < layers && match; ++l) {
+      bool expected = l >= first_dense && (l - first_dense) % interval == interval - 1;
+      match = expected == is_moe[static_cast<std::size_t>(l)];
+    }
+    if (match) {
+      m.moe.first_dense_layers = first_dense;
+      m.moe.layer_interval = interval;
+      return;
+    }
+  }
+  r.error(key, "this placement of MoE layers is not supported (moescope describes it as a number of leading dense "
+               "layers followed by every n-th layer)");
+}
+
+bool any_dense(const std::vector<bool>& is_moe) { return std::find(is_moe.begin(), is_moe.end(), false) != is_moe.end(); }
+
+// The shortest repeating unit of a per-layer pattern.
+std::vector<bool> shortest_period(const std::vector<bool>& v) {
+  for (std::size_t p = 1; p <= v.size(); ++p) {
+    bool ok = true;
+    for (std::size_t i = p; i < v.size() && ok; ++i) ok = v[i] == v[i % p];
+    if (ok) return std::vector<bool>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(p));
+  }
+  return v;
+}
+
+void set_window(ModelArchitecture& m, std::int64_t window, const std::vector<bool>& per_layer) {
+  if (window <= 0 || std::find(per_layer.begin(), per_layer.end(), true) == per_layer.end()) {
+    m.attention.sliding_window_tokens = 0;
+    m.attention.sliding_window_pattern.clear();
+    return;
+  }
+  m.attention.sliding_window_tokens = window;
+  std::vector<bool> period = shortest_period(per_layer);
+  bool all = std::find(period.begin(), period.end(), false) == period.end();
+  m.attention.sliding_window_pattern = all ? std::vector<bool>{} : period;
+}
+
+struct MoeKeys {
+  const char* experts;
+  const char* top_k;
+  const char* groups = nullptr;
+  const char* groups_per_token = nullptr;
+};
+
+void check_moe(const ConfigReader& r, const ModelArchitecture& m, const MoeKeys& keys) {
+  const MoeSpec& e = m.moe;
+  if (e.num_routed_experts > 0 && e.top_k > e.num_routed_experts)
+    r.error(keys.top_k, "expected at most " + std::string(keys.experts) + " (" + str(e.num_routed_experts) + "), got " +
+                            str(e.top_k));
+  if (keys.groups && e.num_groups > 0) {
+    if (e.num_routed_experts > 0 && e.num_routed_experts % e.num_groups != 0)
+      r.error(keys.groups, "expected a divisor of " + std::string(keys.experts) + " (" + str(e.num_routed_experts) +
+                               "), got " + str(e.num_groups));
+    if (e.groups_per_token > e.num_groups)
+      r.error(keys.groups_per_token, "expected at most " + std::string(keys.groups) + " (" + str(e.num_groups) +
+                                         "), got " + str(e.groups_per_token));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The families.
+
+// DeepSeek-V2, DeepSeek-V3 and Kimi K2: MLA, fine-grained experts with shared experts, leading dense layers.
+void import_deepseek(const ConfigReader& r, ModelArchitecture& m) {
+  read_common(r, m);
+  AttentionSpec& a = m.attention;
+  a.kind = AttentionKind::mla;
+  a.num_kv_heads = a.num_heads; // MLA: every head has its own (decompressed) keys and values
+  a.mla.q_lora_rank = r.integer_or("q_lora_rank", 0, 0);
+  a.mla.kv_lora_rank = r.integer("kv_lora_rank");
+  a.mla.qk_nope_head_dim = r.integer("qk_nope_head_dim");
+  a.mla.qk_rope_head_dim = r.integer("qk_rope_head_dim");
+  a.mla.v_head_dim = r.integer("v_head_dim");
+  if (r.boolean_or("attention_bias", false))
+    r.error("attention_bias", "MLA with attention biases is not supported; expected false");
+
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("n_routed_experts");
+  e.top_k = r.integer("num_experts_per_tok");
+  e.expert_intermediate_size = r.integer("moe_intermediate_size");
+  e.num_shared_experts = r.integer_or("n_shared_experts", 0, 0);
+  e.shared_expert_intermediate_size = e.num_shared_experts > 0 ? e.expert_intermediate_size : 0;
+  e.num_groups = r.integer_or("n_group", 1);
+  e.groups_per_token = r.integer_or("topk_group", 1);
+  e.router_bias = r.string_or("topk_method", "greedy") == "noaux_tc"; // e_score_correction_bias
+  check_moe(r, m, {"n_routed_experts", "num_experts_per_tok", "n_group", "topk_group"});
+
+  std::int64_t first_dense = r.integer_or("first_k_dense_replace", 0, 0);
+  std::int64_t frequency = r.integer_or("moe_layer_freq", 1);
+  std::vector<bool> is_moe(static_cast<std::size_t>(m.num_layers));
+  for (std::int64_t l = 0; l < m.num_layers; ++l)
+    is_moe[static_cast<std::size_t>(l)] = l >= first_dense && frequency > 0 && l % frequency == 0;
+  if (m.num_layers > 0) set_moe_layers(r, m, is_moe, r.has("moe_layer_freq") ? "moe_layer_freq" : "first_k_dense_replace");
+  if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size");
+  m.mtp_layers = r.integer_or("num_nextn_predict_layers", 0, 0);
+}
+
+// GLM-4.5: GQA with q/k bias and per-head q/k norms, DeepSeek-style MoE with leading dense layers.
+void import_glm4_moe(const ConfigReader& r, ModelArchitecture& m) {
+  read_common(r, m);
+  read_head_dims(r, m);
+  read_attention_bias(r, m, /*o_too=*/false); // Glm4MoeAttention: o_proj has no bias
+  if (r.boolean_or("use_qk_norm", false)) m.attention.qk_norm = QkNorm::per_head;
+
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("n_routed_experts");
+  e.top_k = r.integer("num_experts_per_tok");
+  e.expert_intermediate_size = r.integer("moe_intermediate_size");
+  e.num_shared_experts = r.integer_or("n_shared_experts", 0, 0);
+  e.shared_expert_intermediate_size = e.num_shared_experts > 0 ? e.expert_intermediate_size : 0;
+  e.num_groups = r.integer_or("n_group", 1);
+  e.groups_per_token = r.integer_or("topk_group", 1);
+  e.router_bias = true; // Glm4MoeTopkRouter always carries e_score_correction_bias
+  check_moe(r, m, {"n_routed_experts", "num_experts_per_tok", "n_group", "topk_group"});
+
+  std::int64_t first_dense = r.integer_or("first_k_dense_replace", 0, 0);
+  std::vector<bool> is_moe(static_cast<std::size_t>(m.num_layers));
+  for (std::int64_t l = 0; l < m.num_layers; ++l) is_moe[static_cast<std::size_t>(l)] = l >= first_dense;
+  if (m.num_layers > 0) set_moe_layers(r, m, is_moe, "first_k_dense_replace");
+  if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size");
+  m.mtp_layers = r.integer_or("num_nextn_predict_layers", 0, 0);
+}
+
+void reject_sliding_window(const ConfigReader& r) {
+  if (r.boolean_or("use_sliding_window", false))
+    r.error("use_sliding_window", "Qwen-style sliding windows (max_window_layers) are not supported; expected false");
+}
+
+void import_qwen3_moe(const ConfigReader& r, ModelArchitecture& m) {
+  read_common(r, m);
+  read_head_dims(r, m);
+  read_attention_bias(r, m, true);
+  m.attention.qk_norm = QkNorm::per_head;
+  reject_sliding_window(r);
+
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("num_experts");
+  e.top_k = r.integer("num_experts_per_tok");
+  e.expert_intermediate_size = r.integer("moe_intermediate_size");
+  check_moe(r, m, {"num_experts", "num_experts_per_tok"});
+
+  std::int64_t step = r.integer_or("decoder_sparse_step", 1);
+  std::vector<std::int64_t> mlp_only = r.integer_array("mlp_only_layers", 0);
+  std::vector<bool> is_moe(static_cast<std::size_t>(m.num_layers));
+  for (std::int64_t l = 0; l < m.num_layers; ++l) {
+    bool dense = std::find(mlp_only.begin(), mlp_only.end(), l) != mlp_only.end();
+    is_moe[static_cast<std::size_t>(l)] = !dense && step > 0 && (l + 1) % step == 0;
+  }
+  if (m.num_layers > 0) set_moe_layers(r, m, is_moe, mlp_only.empty() ? "decoder_sparse_step" : "mlp_only_layers");
+  if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size");
+}
+
+// Dense Llama-style decoders (Llama 2/3, Qwen3).
+void import_dense(const ConfigReader& r, ModelArchitecture& m, bool qwen3) {
+  read_common(r, m);
+  read_head_dims(r, m);
+  read_attention_bias(r, m, true);
+  if (qwen3) {
+    m.attention.qk_norm = QkNorm::per_head;
+    reject_sliding_window(r);
+  }
+  if (r.boolean_or("mlp_bias", false)) r.error("mlp_bias", "FFN biases in dense layers are not supported; expected false");
+  m.dense_intermediate_size = r.integer("intermediate_size");
+}
+
+// Llama 4: the text model's fields are under "text_config". Experts of intermediate_size plus one shared
+// expert of the same size; dense layers use intermediate_size_mlp; MoE every interleave_moe_layer_step-th
+// layer; chunked attention on the RoPE layers (three of every four), global NoPE attention on the others.
+void import_llama4(const ConfigReader& top, ModelArchitecture& m) {
+  const Json* text = top.get("text_config");
+  if (!text || !text->is_object()) {
+    top.error("text_config", text ? "expected an object, got " + describe_json(*text)
+                                  : "missing required field; expected an object with the text model's fields");
+    return;
+  }
+  ConfigReader r(*text, top.file(), top.pointer_of("text_config"), top.diagnostics());
+  read_common(r, m);
+  if (!r.has("tie_word_embeddings")) m.tie_word_embeddings = top.boolean_or("tie_word_embeddings", false);
+  read_head_dims(r, m);
+  read_attention_bias(r, m, true);
+  // use_qk_norm is Llama4TextL2Norm: an L2 normalization without weights, so no parameters.
+
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("num_local_experts");
+  e.top_k = r.integer("num_experts_per_tok");
+  e.expert_intermediate_size = r.integer("intermediate_size");
+  e.num_shared_experts = 1;
+  e.shared_expert_intermediate_size = e.expert_intermediate_size;
+  check_moe(r, m, {"num_local_experts", "num_experts_per_tok"});
+
+  std::vector<bool> is_moe(static_cast<std::size_t>(m.num_layers));
+  if (r.has("moe_layers")) {
+    for (std::int64_t l : r.integer_array("moe_layers", 0))
+      if (l < m.num_layers) is_moe[static_cast<std::size_t>(l)] = true;
+  } else {
+    std::int64_t step = r.integer_or("interleave_moe_layer_step", 1);
+    for (std::int64_t l = 0; l < m.num_layers; ++l) is_moe[static_cast<std::size_t>(l)] = step > 0 && l % step == step - 1;
+  }
+  if (m.num_layers > 0)
+    set_moe_layers(r, m, is_moe, r.has("moe_layers") ? "moe_layers" : "interleave_moe_layer_step");
+  if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size_mlp");
+
+  std::int64_t chunk = r.integer_or("attention_chunk_size", 0, 0);
+  std::vector<std::int64_t> rope_layers = r.integer_array("no_rope_layers", 0); // 1: the layer uses RoPE
+  std::vector<bool> chunked(static_cast<std::size_t>(m.num_layers));
+  std::int64_t interval = r.integer_or("no_rope_layer_interval", 4);
+  for (std::int64_t l = 0; l < m.num_layers; ++l) {
+    auto i = static_cast<std::size_t>(l);
+    chunked[i] = rope_layers.empty() ? (l + 1) % interval != 0 : (i < rope_layers.size() && rope_layers[i] != 0);
+  }
+  set_window(m, chunk, chunked);
+}
+
+void import_mixtral(const ConfigReader& r, ModelArchitecture& m) {
+  read_common(r, m);
+  read_head_dims(r, m);
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("num_local_experts");
+  e.top_k = r.integer("num_experts_per_tok");
+  e.expert_intermediate_size = r.integer("intermediate_size");
+  check_moe(r, m, {"num_local_experts", "num_experts_per_tok"});
+  std::int64_t window = r.integer_or("sliding_window", 0, 0);
+  set_window(m, window, std::vector<bool>(static_cast<std::size_t>(m.num_layers), true));
+}
+
+// gpt-oss: biases everywhere (q/k/v/o, experts, router), attention sinks, alternating sliding-window layers.
+void import_gpt_oss(const ConfigReader& r, ModelArchitecture& m) {
+  read_common(r, m);
+  read_head_dims(r, m);
+  read_attention_bias(r, m, true);
+  m.attention.attention_sinks = true;
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("num_local_experts");
+  const char* top_k_key = r.has("num_experts_per_tok") ? "num_experts_per_tok" : "experts_per_token";
+  e.top_k = r.integer(top_k_key);
+  e.expert_intermediate_size = r.integer("intermediate_size");
+  e.expert_bias = true;
+  e.router_bias = true;
+  check_moe(r, m, {"num_local_experts", top_k_key});
+
+  std::vector<bool> sliding(static_cast<std::size_t>(m.num_layers));
+  const Json* types = r.get("layer_types");
+  if (types && !types->is_array()) {
+    r.error("layer_types", "expected an array of \"sliding_attention\" / \"full_attention\", got " + describe_json(*types));
+  } else if (types) {
+    if (static_cast<std::int64_t>(types->size()) != m.num_layers)
+      r.error("layer_types", "expected num_hidden_layers (" + str(m.num_layers) + ") entries, got " +
+                                 std::to_string(types->size()));
+    for (std::size_t i = 0; i < types->size() && i < sliding.size(); ++i) {
+      const Json& t = (*types)[i];
+      if (t == "sliding_attention") {
+        sliding[i] = true;
+      } else if (t != "full_attention") {
+        r.diagnostics().add(r.file(), r.pointer_of("layer_types") + "/" + std::to_string(i),
+                            "expected \"sliding_attention\" or \"full_attention\", got " + describe_json(t));
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < sliding.size(); ++i) sliding[i] = i % 2 == 0; // GptOssConfig's default
+  }
+  std::int64_t window = r.integer_or("sliding_window", 0, 0);
+  if (window == 0 && std::find(sliding.begin(), sliding.end(), true) != sliding.end())
+    r.error("sliding_window", "missing required field; expected an integer > 0 (layer_types has sliding layers)");
+  set_window(m, window, sliding);
+}
+
+void import_olmoe(const ConfigReader& r, ModelArchitecture& m) {
+  read_common(r, m);
+  read_head_dims(r, m);
+  read_attention_bias(r, m, true);
+  m.attention.qk_norm = QkNorm::per_projection; // OlmoeAttention normalizes the whole q and k projections
+  MoeSpec& e = m.moe;
+  e.num_routed_experts = r.integer("num_experts");
+  e.top_k = r.integer("num_experts_per_tok");
+  e.expert_intermediate_size = r.integer("intermediate_size");
+  check_moe(r, m, {"num_experts", "num_experts_per_tok"});
+}
+
+using Importer = std::function<void(const ConfigReader&, ModelArchitecture&)>;
+
+const std::map<std::string, Importer>& importers() {
+  static const std::map<std::string, Importer> table = {
+      {"deepseek_v2", import_deepseek},
+      {"deepseek_v3", import_deepseek},
+      {"kimi_k2", import_deepseek},
+      {"glm4_moe", import_glm4_moe},
+      {"qwen3_moe", import_qwen3_moe},
+      {"qwen3", [](const ConfigReader& r, ModelArchitecture& m) { import_dense(r, m, true); }},
+      {"llama", [](const ConfigReader& r, ModelArchitecture& m) { import_dense(r, m, false); }},
+      {"llama4", import_llama4},
+      {"mixtral", import_mixtral},
+      {"gpt_oss", import_gpt_oss},
+      {"olmoe", import_olmoe},
+  };
+  return table;
+}
+
+std::string joined_model_types() {
+  std::string out;
+  for (const auto& t : supported_hf_model_types()) out += (out.empty() ? "" : ", ") + t;
+  return out;
+}
+
+// Weights' storage type: the quantization method if any, else torch_dtype / dtype.
+void read_weight_dtype(const ConfigReader& top, ModelArchitecture& m) {
+  const ConfigReader* r = &top;
+  std::optional<ConfigReader> text;
+  if (const Json* t = top.get("text_config"); t && t->is_object())
+    text.emplace(*t, top.file(), top.pointer_of("text_config"), top.diagnostics());
+
+  if (const Json* q = top.get("quantization_config")) {
+    if (!q->is_object()) {
+      top.error("quantization_config", "expected an object, got " + describe_json(*q));
+      return;
+    }
+    ConfigReader qr(*q, top.file(), top.pointer_of("quantization_config"), top.diagnostics());
+    std::string method = qr.string_or("quant_method", "");
+    if (method == "fp8") {
+      m.weight_dtype = DataType::fp8;
+    } else if (method == "mxfp4") {
+      m.weight_dtype = DataType::fp4; // the experts; attention, router and embeddings stay bf16
+    } else {
+      qr.error("quant_method", "expected \"fp8\" or \"mxfp4\" (the quantizations moescope imports), got " +
+                                   (qr.has("quant_method") ? describe_json(*qr.get("quant_method")) : "nothing"));
+    }
+    return;
+  }
+  std::string key = top.has("torch_dtype") ? "torch_dtype" : "dtype";
+  if (!top.has(key) && text && (text->has("torch_dtype") || text->has("dtype"))) {
+    r = &*text;
+    key = text->has("torch_dtype") ? "torch_dtype" : "dtype";
+  }
+  std::string name = r->string_or(key, "bfloat16");
+  static const std::map<std::string, DataType> types = {
+      {"bfloat16", DataType::bf16}, {"float16", DataType::fp16}, {"float32", DataType::fp32}};
+  auto it = types.find(name);
+  if (it == types.end())
+    r->error(key, "expected \"bfloat16\", \"float16\" or \"float32\", got \"" + name + "\"");
+  else
+    m.weight_dtype = it->second;
+}
+
+std::string file_stem_name(const std::string& file) {
+  namespace fs = std::filesystem;
+  fs::path p(file);
+  std::string stem = p.stem().string();
+  if (stem == "config") stem = p.parent_path().filename().string();
+  const std::string suffix = "_config";
+  if (stem.size() > suffix.size() && stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0)
+    stem.erase(stem.size() - suffix.size());
+  return stem;
+}
+
+std::string repo_from_file(const std::string& file) {
+  std::string stem = file_stem_name(file);
+  auto sep = stem.find("--");
+  if (sep == std::string::npos || sep == 0 || sep + 2 >= stem.size()) return "";
+  return stem.substr(0, sep) + "/" + stem.substr(sep + 2);
+}
+
+bool valid_catalog_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '-'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+} // namespace
+
+const std::vector<std::string>& supported_hf_model_types() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> t;
+    for (const auto& [name, importer] : importers()) t.push_back(name);
+    return t;
+  }();
+  return types;
+}
+
+std::string catalog_name_from_file(const std::string& file) {
+  std::string stem = file_stem_name(file);
+  auto sep = stem.rfind("--");
+  if (sep != std::string::npos) stem = stem.substr(sep + 2);
+  std::string out;
+  for (char c : stem) {
+    char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    bool ok = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') || lower == '.';
+    char next = ok ? lower : '-';
+    if (next == '-' && (out.empty() || out.back() == '-')) continue;
+    out += next;
+  }
+  while (!out.empty() && (out.back() == '-' || out.back() == '.')) out.pop_back();
+  while (!out.empty() && out.front() == '.') out.erase(out.begin());
+  return out.empty() ? "model" : out;
+}
+
+ModelArchitecture import_hf_config(const Json& config, const std::string& file, Diagnostics& diagnostics,
+                                   const std::string& name_override) {
+  ModelArchitecture m;
+  m.file = file;
+  if (!config.is_object()) {
+    diagnostics.add(file, "/", "expected a Hugging Face config.json object, got " + describe_json(config));
+    return m;
+  }
+  ConfigReader top(config, file, "", diagnostics);
+  const Json* type = top.get("model_type");
+  if (!type || !type->is_string()) {
+    top.error("model_type", (type ? "expected a string, got " + describe_json(*type) : "missing required field") +
+                                "; expected one of: " + joined_model_types());
+    return m;
+  }
+  std::string model_type = type->get<std::string>();
+  auto importer = importers().find(model_type);
+  if (importer == importers().end()) {
+    top.error("model_type", "unsupported model_type \"" + model_type + "\"; supported: " + joined_model_types());
+    return m;
+  }
+  importer->second(top, m);
+  read_weight_dtype(top, m);
+
+  if (!name_override.empty() && !valid_catalog_name(name_override))
+    diagnostics.add(file, "", "the catalog name \"" + name_override +
+                                  "\" is not lower-case [a-z0-9.-] starting with a letter or digit");
+  const KnownModel* known = name_override.empty() ? match_known_model(model_type, m) : find_known_model(name_override);
+  m.name = !name_override.empty() ? name_override : known ? known->name : catalog_name_from_file(file);
+  std::string basename = std::filesystem::path(file).filename().string();
+  if (known) {
+    m.display_name = known->display_name;
+    m.hf_repo = known->hf_repo;
+    m.published = known->published;
+  } else {
+    std::string stem = file_stem_name(file);
+    auto sep = stem.rfind("--");
+    m.display_name = sep == std::string::npos ? stem : stem.substr(sep + 2);
+    if (m.display_name.empty()) m.display_name = m.name;
+    m.hf_repo = repo_from_file(file);
+  }
+  m.source = m.hf_repo.empty() ? "Hugging Face config.json (" + model_type + "), imported from " + basename
+                               : "Hugging Face config.json of " + m.hf_repo + ", imported from " + basename;
+  return m;
+}
+
+ModelArchitecture import_hf_config_file(const std::string& path, Diagnostics& diagnostics,
+                                        const std::string& name_override) {
+  auto json = read_json_file(path, diagnostics);
+  if (!json) {
+    ModelArchitecture m;
+    m.file = path;
+    return m;
+  }
+  return import_hf_config(*json, path, diagnostics, name_override);
+}
+
+} // namespace moescope

@@ -1,0 +1,244 @@
+#include "scenario/scenario.hpp"
+
+#include <filesystem>
+
+namespace moescope {
+
+std::string to_string(Phase p) {
+  switch (p) {
+  case Phase::prefill:
+    return "prefill";
+  case Phase::decode:
+    return "decode";
+  case Phase::both:
+    return "both";
+  }
+  return "?";
+}
+
+std::string to_string(RoutingKind k) {
+  switch (k) {
+  case RoutingKind::uniform:
+    return "uniform";
+  case RoutingKind::power_law:
+    return "power_law";
+  case RoutingKind::trace:
+    return "trace";
+  }
+  return "?";
+}
+
+namespace {
+
+DataType read_dtype(JsonObjectReader& r, std::string_view key, DataType fallback) {
+  std::string name = r.choice_or(key, data_type_names(), to_string(fallback));
+  auto t = parse_data_type(name);
+  return t ? *t : fallback;
+}
+
+const std::vector<std::string> kAcceleratorOverrideKeys = {
+    "hbm_capacity_bytes", "hbm_bandwidth_bytes_per_s", "l2_cache_bytes", "compute_units", "clock_hz", "tdp_watts"};
+const std::vector<std::string> kLinkOverrideKeys = {"link_bandwidth_per_direction_bytes_per_s", "links_per_device",
+                                                    "latency_seconds", "achievable_bandwidth_fraction"};
+
+} // namespace
+
+Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& diagnostics) {
+  Scenario s;
+  s.file = file;
+  JsonObjectReader r(json, file, "", diagnostics);
+  if (!r.valid()) return s;
+  s.name = r.string_or("name", file.empty() ? "inline" : std::filesystem::path(file).stem().string());
+  s.description = r.string_or("description", "");
+  s.model = r.string("model");
+  s.system = r.string("system");
+
+  if (auto hw = r.object_if_present("hardware_overrides"); hw && hw->valid()) {
+    if (hw->has("accelerator")) s.overrides.accelerator = hw->string("accelerator");
+    if (auto acc = hw->object_if_present("accelerator_fields"); acc && acc->valid()) {
+      for (const auto& key : kAcceleratorOverrideKeys)
+        if (acc->has(key)) s.overrides.accelerator_fields[key] = acc->number(key, NumberRule::positive);
+      if (auto peaks = acc->object_if_present("peak_dense_flop_per_s"); peaks && peaks->valid()) {
+        for (const auto& t : data_type_names())
+          if (peaks->has(t))
+            s.overrides.accelerator_fields["peak_dense_flop_per_s/" + t] = peaks->number(t, NumberRule::positive);
+        peaks->finish();
+      }
+      acc->finish();
+    }
+    if (auto up = hw->object_if_present("scale_up"); up && up->valid()) {
+      for (const auto& key : kLinkOverrideKeys)
+        if (up->has(key))
+          s.overrides.scale_up_fields[key] = up->number(
+              key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
+                   : key == "latency_seconds"            ? NumberRule::non_negative
+                                                         : NumberRule::positive);
+      up->finish();
+    }
+    if (auto out = hw->object_if_present("scale_out"); out && out->valid()) {
+      std::vector<std::string> keys = kLinkOverrideKeys;
+      keys.push_back("nics_per_accelerator");
+      for (const auto& key : keys)
+        if (out->has(key))
+          s.overrides.scale_out_fields[key] = out->number(
+              key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
+                   : key == "latency_seconds"            ? NumberRule::non_negative
+                                                         : NumberRule::positive);
+      out->finish();
+    }
+    hw->finish();
+  }
+
+  {
+    JsonObjectReader d = r.object("deployment");
+    if (d.valid()) {
+      auto& dep = s.deployment;
+      dep.nodes = d.integer("nodes");
+      dep.gpus_per_node = d.integer_or("gpus_per_node", 0);
+      if (auto a = d.object_if_present("attention"); a && a->valid()) {
+        dep.attention_tp = a->integer_or("tp", 1);
+        dep.attention_dp = a->integer_or("dp", 0);
+        a->finish();
+      }
+      if (auto m = d.object_if_present("moe"); m && m->valid()) {
+        dep.moe_ep = m->integer_or("ep", 0);
+        dep.moe_tp = m->integer_or("tp", 1);
+        m->finish();
+      }
+      dep.pp = d.integer_or("pp", 1);
+      if (auto dis = d.object_if_present("disaggregation"); dis && dis->valid()) {
+        dep.disaggregated = dis->boolean_or("enabled", true);
+        dep.prefill_nodes = dis->integer("prefill_nodes");
+        dep.decode_nodes = dis->integer("decode_nodes");
+        dis->finish();
+      }
+      d.finish();
+    }
+  }
+
+  {
+    JsonObjectReader w = r.object("workload");
+    if (w.valid()) {
+      auto& wl = s.workload;
+      std::string phase = w.choice_or("phase", {"prefill", "decode", "both"}, "decode");
+      wl.phase = phase == "prefill" ? Phase::prefill : phase == "both" ? Phase::both : Phase::decode;
+      wl.batch_per_gpu = w.integer_or("batch_per_gpu", 1);
+      wl.prefill_tokens_per_gpu = w.integer_or("prefill_tokens_per_gpu", 0, NumberRule::non_negative);
+      wl.input_tokens = w.integer("input_tokens");
+      wl.output_tokens = w.integer_or("output_tokens", 1);
+      wl.kv_cache_hit_rate = w.number_or("kv_cache_hit_rate", 0.0, NumberRule::fraction);
+      if (auto dt = w.object_if_present("dtypes"); dt && dt->valid()) {
+        wl.dtypes.weights = read_dtype(*dt, "weights", DataType::bf16);
+        wl.dtypes.activations = read_dtype(*dt, "activations", DataType::bf16);
+        wl.dtypes.kv_cache = read_dtype(*dt, "kv_cache", wl.dtypes.activations);
+        wl.dtypes.dispatch = read_dtype(*dt, "dispatch", wl.dtypes.activations);
+        wl.dtypes.combine = read_dtype(*dt, "combine", wl.dtypes.activations);
+        dt->finish();
+      }
+      w.finish();
+    }
+  }
+
+  if (auto rt = r.object_if_present("routing"); rt && rt->valid()) {
+    std::string kind = rt->choice("kind", {"uniform", "power_law", "trace"});
+    if (kind == "power_law") {
+      s.routing.kind = RoutingKind::power_law;
+      s.routing.power_law_exponent = rt->number("exponent", NumberRule::non_negative);
+    } else if (kind == "trace") {
+      s.routing.kind = RoutingKind::trace;
+      s.routing.trace_file = rt->string("file");
+      s.routing.trace_format = rt->string_or("format", "auto");
+      if (!s.routing.trace_file.empty() && !file.empty()) {
+        std::filesystem::path p(s.routing.trace_file);
+        if (p.is_relative()) s.routing.trace_file = (std::filesystem::path(file).parent_path() / p).lexically_normal().string();
+      }
+    }
+    rt->finish();
+  }
+
+  if (auto pl = r.object_if_present("placement"); pl && pl->valid()) {
+    s.placement.strategy = pl->string_or("strategy", "linear");
+    s.placement.expert_slots_per_gpu = pl->integer_or("expert_slots_per_gpu", 0, NumberRule::non_negative);
+    if (const Json* opts = pl->raw("options")) {
+      if (!opts->is_object())
+        pl->error("options", "expected an object, got " + describe_json(*opts));
+      else
+        s.placement.options = *opts;
+    }
+    pl->finish();
+  }
+
+  if (const Json* engine = r.raw("engine")) {
+    if (!engine->is_object())
+      r.error("engine", "expected an object, got " + describe_json(*engine));
+    else
+      s.extensions["engine"] = *engine;
+  }
+  r.finish();
+  return s;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  Diagnostics diagnostics;
+  auto json = read_json_file(path, diagnostics);
+  diagnostics.throw_if_any();
+  Scenario s = read_scenario(*json, path, diagnostics);
+  diagnostics.throw_if_any();
+  return s;
+}
+
+Json scenario_to_json(const Scenario& s) {
+  const auto& d = s.deployment;
+  const auto& w = s.workload;
+  Json j = {{"name", s.name}, {"description", s.description}, {"model", s.model}, {"system", s.system}};
+  j["deployment"] = {{"nodes", d.nodes},
+                     {"gpus_per_node", d.gpus_per_node},
+                     {"attention", {{"tp", d.attention_tp}, {"dp", d.attention_dp}}},
+                     {"moe", {{"ep", d.moe_ep}, {"tp", d.moe_tp}}},
+                     {"pp", d.pp}};
+  if (d.disaggregated)
+    j["deployment"]["disaggregation"] = {
+        {"enabled", true}, {"prefill_nodes", d.prefill_nodes}, {"decode_nodes", d.decode_nodes}};
+  j["workload"] = {{"phase", to_string(w.phase)},
+                   {"batch_per_gpu", w.batch_per_gpu},
+                   {"prefill_tokens_per_gpu", w.prefill_tokens_per_gpu},
+                   {"input_tokens", w.input_tokens},
+                   {"output_tokens", w.output_tokens},
+                   {"kv_cache_hit_rate", w.kv_cache_hit_rate},
+                   {"dtypes",
+                    {{"weights", to_string(w.dtypes.weights)},
+                     {"activations", to_string(w.dtypes.activations)},
+                     {"kv_cache", to_string(w.dtypes.kv_cache)},
+                     {"dispatch", to_string(w.dtypes.dispatch)},
+                     {"combine", to_string(w.dtypes.combine)}}}};
+  Json routing = {{"kind", to_string(s.routing.kind)}};
+  if (s.routing.kind == RoutingKind::power_law) routing["exponent"] = s.routing.power_law_exponent;
+  if (s.routing.kind == RoutingKind::trace) {
+    routing["file"] = s.routing.trace_file;
+    routing["format"] = s.routing.trace_format;
+  }
+  j["routing"] = routing;
+  j["placement"] = {{"strategy", s.placement.strategy},
+                    {"expert_slots_per_gpu", s.placement.expert_slots_per_gpu},
+                    {"options", s.placement.options}};
+  Json hw = Json::object();
+  if (s.overrides.accelerator) hw["accelerator"] = *s.overrides.accelerator;
+  if (!s.overrides.accelerator_fields.empty()) {
+    Json acc = Json::object();
+    for (const auto& [key, value] : s.overrides.accelerator_fields) {
+      auto slash = key.find('/');
+      if (slash == std::string::npos)
+        acc[key] = value;
+      else
+        acc[key.substr(0, slash)][key.substr(slash + 1)] = value;
+    }
+    hw["accelerator_fields"] = acc;
+  }
+  if (!s.overrides.scale_up_fields.empty()) hw["scale_up"] = s.overrides.scale_up_fields;
+  if (!s.overrides.scale_out_fields.empty()) hw["scale_out"] = s.overrides.scale_out_fields;
+  if (!hw.empty()) j["hardware_overrides"] = hw;
+  for (auto it = s.extensions.begin(); it != s.extensions.end(); ++it) j[it.key()] = it.value();
+  return j;
+}
+
+} // namespace moescope

@@ -1,0 +1,14 @@
+#pragma once
+// Where moescope finds its bundled data (hwdb/, models/, scenarios/): $MOESCOPE_DATA_DIR if set, else the
+// source tree the binary was built from.
+#include <string>
+
+namespace moescope {
+
+std::string data_root();
+std::string hwdb_dir();
+std::string model_catalog_dir();
+// Resolves a name or path: an existing path is returned as is; otherwise it is looked up under data_root().
+std::string resolve_data_path(const std::string& path_or_relative);
+
+} // namespace moescope
