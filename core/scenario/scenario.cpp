@@ -191,11 +191,11 @@ Json scenario_to_json(const Scenario& s) {
   const auto& d = s.deployment;
   const auto& w = s.workload;
   Json j = {{"name", s.name}, {"description", s.description}, {"model", s.model}, {"system", s.system}};
-  j["deployment"] = {{"nodes", d.nodes},
-                     {"gpus_per_node", d.gpus_per_node},
-                     {"attention", {{"tp", d.attention_tp}, {"dp", d.attention_dp}}},
-                     {"moe", {{"ep", d.moe_ep}, {"tp", d.moe_tp}}},
-                     {"pp", d.pp}};
+  // 0 means "derive it" for these degrees; leave them out so the JSON reads back the same.
+  j["deployment"] = {{"nodes", d.nodes}, {"attention", {{"tp", d.attention_tp}}}, {"moe", {{"tp", d.moe_tp}}}, {"pp", d.pp}};
+  if (d.gpus_per_node > 0) j["deployment"]["gpus_per_node"] = d.gpus_per_node;
+  if (d.attention_dp > 0) j["deployment"]["attention"]["dp"] = d.attention_dp;
+  if (d.moe_ep > 0) j["deployment"]["moe"]["ep"] = d.moe_ep;
   if (d.disaggregated)
     j["deployment"]["disaggregation"] = {
         {"enabled", true}, {"prefill_nodes", d.prefill_nodes}, {"decode_nodes", d.decode_nodes}};
@@ -218,9 +218,8 @@ Json scenario_to_json(const Scenario& s) {
     routing["format"] = s.routing.trace_format;
   }
   j["routing"] = routing;
-  j["placement"] = {{"strategy", s.placement.strategy},
-                    {"expert_slots_per_gpu", s.placement.expert_slots_per_gpu},
-                    {"options", s.placement.options}};
+  j["placement"] = {{"strategy", s.placement.strategy}, {"options", s.placement.options}};
+  if (s.placement.expert_slots_per_gpu > 0) j["placement"]["expert_slots_per_gpu"] = s.placement.expert_slots_per_gpu;
   Json hw = Json::object();
   if (s.overrides.accelerator) hw["accelerator"] = *s.overrides.accelerator;
   if (!s.overrides.accelerator_fields.empty()) {

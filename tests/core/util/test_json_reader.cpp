@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "util/data_type.hpp"
+#include "util/json_reader.hpp"
+#include "util/text_table.hpp"
+
+using namespace moescope;
+
+TEST(JsonReader, CollectsEveryProblemWithPointers) {
+  Json j = Json::parse(R"({"a": "x", "b": -1, "c": {"d": true}, "typo": 1})");
+  Diagnostics diags;
+  JsonObjectReader r(j, "f.json", "", diags);
+  EXPECT_EQ(r.integer("a"), 0);
+  EXPECT_EQ(r.number("b", NumberRule::positive), 0.0);
+  JsonObjectReader c = r.object("c");
+  EXPECT_TRUE(c.boolean("d"));
+  EXPECT_EQ(c.string("missing"), "");
+  c.finish();
+  r.finish();
+  ASSERT_EQ(diags.size(), 4u);
+  EXPECT_EQ(diags.items()[0].to_string(), "f.json: /a: expected an integer > 0, got the string \"x\"");
+  EXPECT_EQ(diags.items()[1].to_string(), "f.json: /b: expected a number > 0, got -1");
+  EXPECT_EQ(diags.items()[2].to_string(), "f.json: /c/missing: missing required field; expected a string");
+  EXPECT_EQ(diags.items()[3].location, "/typo");
+  EXPECT_NE(diags.items()[3].message.find("unknown field"), std::string::npos);
+}
+
+TEST(JsonReader, DefaultsDoNotComplain) {
+  Json j = Json::parse(R"({"present": 3})");
+  Diagnostics diags;
+  JsonObjectReader r(j, "f.json", "", diags);
+  EXPECT_EQ(r.integer_or("present", 1), 3);
+  EXPECT_EQ(r.integer_or("absent", 7), 7);
+  EXPECT_EQ(r.choice_or("mode", {"a", "b"}, "b"), "b");
+  r.finish();
+  EXPECT_TRUE(diags.empty());
+}
+
+TEST(JsonReader, ChoiceListsAllowedValues) {
+  Json j = Json::parse(R"({"mode": "c"})");
+  Diagnostics diags;
+  JsonObjectReader r(j, "f.json", "/x", diags);
+  r.choice("mode", {"a", "b"});
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags.items()[0].to_string(), "f.json: /x/mode: expected one of \"a\", \"b\", got \"c\"");
+}
+
+TEST(JsonReader, MalformedJsonGivesLineAndColumn) {
+  Diagnostics diags;
+  auto parsed = parse_json_text("{\n  \"a\": 1,\n  \"b\": ]\n}", "bad.json", diags);
+  EXPECT_FALSE(parsed.has_value());
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags.items()[0].file, "bad.json");
+  EXPECT_EQ(diags.items()[0].location.rfind("line 3", 0), 0u) << diags.items()[0].location;
+}
+
+TEST(JsonReader, PointerEscaping) { EXPECT_EQ(json_pointer_escape("a/b~c"), "a~1b~0c"); }
+
+TEST(DataType, BytesAndScales) {
+  EXPECT_EQ(bytes_per_element(DataType::bf16), 2.0);
+  EXPECT_EQ(bytes_per_element(DataType::fp4), 0.5);
+  EXPECT_DOUBLE_EQ(scale_bytes_per_element(DataType::fp8), 4.0 / 128.0);
+  EXPECT_EQ(parse_data_type("nvfp4"), DataType::nvfp4);
+  EXPECT_FALSE(parse_data_type("fp7").has_value());
+}
+
+TEST(TextFormatting, SiPrefixes) {
+  EXPECT_EQ(format_si(3.35e12, "B/s"), "3.35 TB/s");
+  EXPECT_EQ(format_si(989.4e12, "FLOP/s"), "989 TFLOP/s");
+  EXPECT_EQ(format_bytes(80e9), "80.0 GB");
+  EXPECT_EQ(format_seconds(2.5e-5), "25.00 us");
+  EXPECT_EQ(format_seconds(0.0125), "12.500 ms");
+}
