@@ -133,7 +133,7 @@ void register_model_commands(CLI::App& app, CliContext& ctx) {
     Diagnostics diagnostics;
     ModelArchitecture m = import_hf_config_file(*config, diagnostics, *name_override);
     diagnostics.throw_if_any();
-    std::string text = model_to_json(m).dump(2) + "\n";
+    std::string text = model_to_json_text(m);
     if (!output->empty()) {
       write_file_atomically(*output, text);
       if (!ctx.json) std::cout << "wrote " << *output << " (" << m.name << ")\n";

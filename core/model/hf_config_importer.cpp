@@ -112,7 +112,9 @@ private:
   Diagnostics* diagnostics_;
 };
 
-std::string str(std::int64_t v) { return std::to_string(v); }
+std::string str(std::int64_t v) {
+  return std::to_string(v);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Pieces shared by the families.
@@ -132,8 +134,10 @@ void read_head_dims(const ConfigReader& r, ModelArchitecture& m) {
   a.head_dim = r.integer_or("head_dim", 0);
   if (a.head_dim == 0 && a.num_heads > 0 && m.hidden_size > 0) {
     if (m.hidden_size % a.num_heads != 0)
-      r.error("head_dim", "missing, and hidden_size (" + str(m.hidden_size) + ") is not a multiple of "
-                          "num_attention_heads (" + str(a.num_heads) + "); expected an explicit head_dim");
+      r.error("head_dim", "missing, and hidden_size (" + str(m.hidden_size) +
+                              ") is not a multiple of "
+                              "num_attention_heads (" +
+                              str(a.num_heads) + "); expected an explicit head_dim");
     else
       a.head_dim = m.hidden_size / a.num_heads;
   }
@@ -179,13 +183,16 @@ void set_moe_layers(const ConfigReader& r, ModelArchitecture& m, const std::vect
                "layers followed by every n-th layer)");
 }
 
-bool any_dense(const std::vector<bool>& is_moe) { return std::find(is_moe.begin(), is_moe.end(), false) != is_moe.end(); }
+bool any_dense(const std::vector<bool>& is_moe) {
+  return std::find(is_moe.begin(), is_moe.end(), false) != is_moe.end();
+}
 
 // The shortest repeating unit of a per-layer pattern.
 std::vector<bool> shortest_period(const std::vector<bool>& v) {
   for (std::size_t p = 1; p <= v.size(); ++p) {
     bool ok = true;
-    for (std::size_t i = p; i < v.size() && ok; ++i) ok = v[i] == v[i % p];
+    for (std::size_t i = p; i < v.size() && ok; ++i)
+      ok = v[i] == v[i % p];
     if (ok) return std::vector<bool>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(p));
   }
   return v;
@@ -258,7 +265,8 @@ void import_deepseek(const ConfigReader& r, ModelArchitecture& m) {
   std::vector<bool> is_moe(static_cast<std::size_t>(m.num_layers));
   for (std::int64_t l = 0; l < m.num_layers; ++l)
     is_moe[static_cast<std::size_t>(l)] = l >= first_dense && frequency > 0 && l % frequency == 0;
-  if (m.num_layers > 0) set_moe_layers(r, m, is_moe, r.has("moe_layer_freq") ? "moe_layer_freq" : "first_k_dense_replace");
+  if (m.num_layers > 0)
+    set_moe_layers(r, m, is_moe, r.has("moe_layer_freq") ? "moe_layer_freq" : "first_k_dense_replace");
   if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size");
   m.mtp_layers = r.integer_or("num_nextn_predict_layers", 0, 0);
 }
@@ -283,7 +291,8 @@ void import_glm4_moe(const ConfigReader& r, ModelArchitecture& m) {
 
   std::int64_t first_dense = r.integer_or("first_k_dense_replace", 0, 0);
   std::vector<bool> is_moe(static_cast<std::size_t>(m.num_layers));
-  for (std::int64_t l = 0; l < m.num_layers; ++l) is_moe[static_cast<std::size_t>(l)] = l >= first_dense;
+  for (std::int64_t l = 0; l < m.num_layers; ++l)
+    is_moe[static_cast<std::size_t>(l)] = l >= first_dense;
   if (m.num_layers > 0) set_moe_layers(r, m, is_moe, "first_k_dense_replace");
   if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size");
   m.mtp_layers = r.integer_or("num_nextn_predict_layers", 0, 0);
@@ -327,7 +336,8 @@ void import_dense(const ConfigReader& r, ModelArchitecture& m, bool qwen3) {
     m.attention.qk_norm = QkNorm::per_head;
     reject_sliding_window(r);
   }
-  if (r.boolean_or("mlp_bias", false)) r.error("mlp_bias", "FFN biases in dense layers are not supported; expected false");
+  if (r.boolean_or("mlp_bias", false))
+    r.error("mlp_bias", "FFN biases in dense layers are not supported; expected false");
   m.dense_intermediate_size = r.integer("intermediate_size");
 }
 
@@ -362,10 +372,10 @@ void import_llama4(const ConfigReader& top, ModelArchitecture& m) {
       if (l < m.num_layers) is_moe[static_cast<std::size_t>(l)] = true;
   } else {
     std::int64_t step = r.integer_or("interleave_moe_layer_step", 1);
-    for (std::int64_t l = 0; l < m.num_layers; ++l) is_moe[static_cast<std::size_t>(l)] = step > 0 && l % step == step - 1;
+    for (std::int64_t l = 0; l < m.num_layers; ++l)
+      is_moe[static_cast<std::size_t>(l)] = step > 0 && l % step == step - 1;
   }
-  if (m.num_layers > 0)
-    set_moe_layers(r, m, is_moe, r.has("moe_layers") ? "moe_layers" : "interleave_moe_layer_step");
+  if (m.num_layers > 0) set_moe_layers(r, m, is_moe, r.has("moe_layers") ? "moe_layers" : "interleave_moe_layer_step");
   if (any_dense(is_moe)) m.dense_intermediate_size = r.integer("intermediate_size_mlp");
 
   std::int64_t chunk = r.integer_or("attention_chunk_size", 0, 0);
@@ -409,11 +419,12 @@ void import_gpt_oss(const ConfigReader& r, ModelArchitecture& m) {
   std::vector<bool> sliding(static_cast<std::size_t>(m.num_layers));
   const Json* types = r.get("layer_types");
   if (types && !types->is_array()) {
-    r.error("layer_types", "expected an array of \"sliding_attention\" / \"full_attention\", got " + describe_json(*types));
+    r.error("layer_types",
+            "expected an array of \"sliding_attention\" / \"full_attention\", got " + describe_json(*types));
   } else if (types) {
     if (static_cast<std::int64_t>(types->size()) != m.num_layers)
-      r.error("layer_types", "expected num_hidden_layers (" + str(m.num_layers) + ") entries, got " +
-                                 std::to_string(types->size()));
+      r.error("layer_types",
+              "expected num_hidden_layers (" + str(m.num_layers) + ") entries, got " + std::to_string(types->size()));
     for (std::size_t i = 0; i < types->size() && i < sliding.size(); ++i) {
       const Json& t = (*types)[i];
       if (t == "sliding_attention") {
@@ -424,7 +435,8 @@ void import_gpt_oss(const ConfigReader& r, ModelArchitecture& m) {
       }
     }
   } else {
-    for (std::size_t i = 0; i < sliding.size(); ++i) sliding[i] = i % 2 == 0; // GptOssConfig's default
+    for (std::size_t i = 0; i < sliding.size(); ++i)
+      sliding[i] = i % 2 == 0; // GptOssConfig's default
   }
   std::int64_t window = r.integer_or("sliding_window", 0, 0);
   if (window == 0 && std::find(sliding.begin(), sliding.end(), true) != sliding.end())
@@ -465,7 +477,8 @@ const std::map<std::string, Importer>& importers() {
 
 std::string joined_model_types() {
   std::string out;
-  for (const auto& t : supported_hf_model_types()) out += (out.empty() ? "" : ", ") + t;
+  for (const auto& t : supported_hf_model_types())
+    out += (out.empty() ? "" : ", ") + t;
   return out;
 }
 
@@ -526,22 +539,13 @@ std::string repo_from_file(const std::string& file) {
   return stem.substr(0, sep) + "/" + stem.substr(sep + 2);
 }
 
-bool valid_catalog_name(const std::string& name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '-'));
-    if (!ok) return false;
-  }
-  return true;
-}
-
 } // namespace
 
 const std::vector<std::string>& supported_hf_model_types() {
   static const std::vector<std::string> types = [] {
     std::vector<std::string> t;
-    for (const auto& [name, importer] : importers()) t.push_back(name);
+    for (const auto& [name, importer] : importers())
+      t.push_back(name);
     return t;
   }();
   return types;
@@ -559,8 +563,10 @@ std::string catalog_name_from_file(const std::string& file) {
     if (next == '-' && (out.empty() || out.back() == '-')) continue;
     out += next;
   }
-  while (!out.empty() && (out.back() == '-' || out.back() == '.')) out.pop_back();
-  while (!out.empty() && out.front() == '.') out.erase(out.begin());
+  while (!out.empty() && (out.back() == '-' || out.back() == '.'))
+    out.pop_back();
+  while (!out.empty() && out.front() == '.')
+    out.erase(out.begin());
   return out.empty() ? "model" : out;
 }
 
@@ -588,9 +594,10 @@ ModelArchitecture import_hf_config(const Json& config, const std::string& file, 
   importer->second(top, m);
   read_weight_dtype(top, m);
 
-  if (!name_override.empty() && !valid_catalog_name(name_override))
-    diagnostics.add(file, "", "the catalog name \"" + name_override +
-                                  "\" is not lower-case [a-z0-9.-] starting with a letter or digit");
+  if (!name_override.empty() && !is_valid_model_name(name_override))
+    diagnostics.add(file, "",
+                    "the catalog name \"" + name_override +
+                        "\" is not lower-case [a-z0-9.-] starting with a letter or digit");
   const KnownModel* known = name_override.empty() ? match_known_model(model_type, m) : find_known_model(name_override);
   m.name = !name_override.empty() ? name_override : known ? known->name : catalog_name_from_file(file);
   std::string basename = std::filesystem::path(file).filename().string();

@@ -22,17 +22,9 @@ const std::vector<std::string>& active_convention_names() {
   return names;
 }
 
-bool valid_catalog_name(const std::string& name) {
-  if (name.empty()) return false;
-  auto ok = [](char c, bool first) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (!first && (c == '.' || c == '-'));
-  };
-  for (std::size_t i = 0; i < name.size(); ++i)
-    if (!ok(name[i], i == 0)) return false;
-  return true;
+std::string str(std::int64_t v) {
+  return std::to_string(v);
 }
-
-std::string str(std::int64_t v) { return std::to_string(v); }
 
 MlaDims read_mla(JsonObjectReader r) {
   MlaDims d;
@@ -91,8 +83,8 @@ AttentionSpec read_attention(JsonObjectReader r) {
     if (a.kind == AttentionKind::gqa && a.num_heads % a.num_kv_heads != 0)
       r.error("num_kv_heads", "expected a divisor of num_heads (" + str(a.num_heads) + "), got " + str(a.num_kv_heads));
     if ((a.kind == AttentionKind::mha || a.kind == AttentionKind::mla) && a.num_kv_heads != a.num_heads)
-      r.error("num_kv_heads", "expected num_heads (" + str(a.num_heads) + ") for kind \"" + kind + "\", got " +
-                                  str(a.num_kv_heads));
+      r.error("num_kv_heads",
+              "expected num_heads (" + str(a.num_heads) + ") for kind \"" + kind + "\", got " + str(a.num_kv_heads));
   }
   if (!a.sliding_window_pattern.empty() && a.sliding_window_tokens == 0)
     r.error("sliding_window_pattern", "a pattern needs sliding_window_tokens > 0");
@@ -118,12 +110,14 @@ MoeSpec read_moe(JsonObjectReader r) {
   if (m.num_routed_experts > 0 && m.top_k > m.num_routed_experts)
     r.error("top_k", "expected at most num_routed_experts (" + str(m.num_routed_experts) + "), got " + str(m.top_k));
   if (m.num_groups > 0 && m.groups_per_token > m.num_groups)
-    r.error("groups_per_token", "expected at most num_groups (" + str(m.num_groups) + "), got " + str(m.groups_per_token));
+    r.error("groups_per_token",
+            "expected at most num_groups (" + str(m.num_groups) + "), got " + str(m.groups_per_token));
   if (m.num_groups > 0 && m.num_routed_experts > 0) {
     if (m.num_routed_experts % m.num_groups != 0) {
-      r.error("num_groups", "expected a divisor of num_routed_experts (" + str(m.num_routed_experts) + "), got " +
-                                str(m.num_groups));
+      r.error("num_groups",
+              "expected a divisor of num_routed_experts (" + str(m.num_routed_experts) + "), got " + str(m.num_groups));
     } else if (m.groups_per_token > 0 && m.groups_per_token <= m.num_groups && m.top_k > 0 &&
+               m.top_k <= m.num_routed_experts &&
                m.top_k > m.groups_per_token * (m.num_routed_experts / m.num_groups)) {
       r.error("top_k", "expected at most groups_per_token * experts per group (" +
                            str(m.groups_per_token * (m.num_routed_experts / m.num_groups)) + "), got " + str(m.top_k));
@@ -159,7 +153,19 @@ bool has_dense_layers(const ModelArchitecture& m) {
 
 } // namespace
 
-std::string to_string(AttentionKind k) { return attention_kind_names()[static_cast<std::size_t>(k)]; }
+bool is_valid_model_name(const std::string& name) {
+  if (name.empty()) return false;
+  auto ok = [](char c, bool first) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (!first && (c == '.' || c == '-'));
+  };
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (!ok(name[i], i == 0)) return false;
+  return true;
+}
+
+std::string to_string(AttentionKind k) {
+  return attention_kind_names()[static_cast<std::size_t>(k)];
+}
 
 std::optional<AttentionKind> parse_attention_kind(const std::string& name) {
   const auto& names = attention_kind_names();
@@ -168,7 +174,9 @@ std::optional<AttentionKind> parse_attention_kind(const std::string& name) {
   return static_cast<AttentionKind>(it - names.begin());
 }
 
-std::string to_string(QkNorm n) { return qk_norm_names()[static_cast<std::size_t>(n)]; }
+std::string to_string(QkNorm n) {
+  return qk_norm_names()[static_cast<std::size_t>(n)];
+}
 
 std::optional<QkNorm> parse_qk_norm(const std::string& name) {
   const auto& names = qk_norm_names();
@@ -204,7 +212,7 @@ ModelArchitecture read_model(const Json& json, const std::string& file, Diagnost
   if (!r.valid()) return m;
 
   m.name = r.string("name");
-  if (r.has("name") && json["name"].is_string() && !valid_catalog_name(m.name))
+  if (r.has("name") && json["name"].is_string() && !is_valid_model_name(m.name))
     r.error("name", "expected a lower-case name of [a-z0-9.-] starting with a letter or digit, got \"" + m.name + "\"");
   m.display_name = r.string("display_name");
   if (r.has("display_name") && json["display_name"].is_string() && m.display_name.empty())
@@ -233,7 +241,8 @@ ModelArchitecture read_model(const Json& json, const std::string& file, Diagnost
   if (m.is_moe() && m.num_layers > 0) {
     if (m.moe.first_dense_layers >= m.num_layers)
       diagnostics.add(file, "/moe/first_dense_layers",
-                      "expected fewer than num_layers (" + str(m.num_layers) + "), got " + str(m.moe.first_dense_layers));
+                      "expected fewer than num_layers (" + str(m.num_layers) + "), got " +
+                          str(m.moe.first_dense_layers));
     else if (m.num_moe_layers() == 0)
       diagnostics.add(file, "/moe/layer_interval", "no layer is a MoE layer with this first_dense_layers and interval");
   }
@@ -278,7 +287,8 @@ OrderedJson model_to_ordered_json(const ModelArchitecture& m) {
   attention["qk_norm"] = to_string(a.qk_norm);
   attention["sliding_window_tokens"] = a.sliding_window_tokens;
   attention["sliding_window_pattern"] = OrderedJson::array();
-  for (bool b : a.sliding_window_pattern) attention["sliding_window_pattern"].push_back(b);
+  for (bool b : a.sliding_window_pattern)
+    attention["sliding_window_pattern"].push_back(b);
 
   OrderedJson out = {
       {"name", m.name},
@@ -323,8 +333,12 @@ OrderedJson model_to_ordered_json(const ModelArchitecture& m) {
 
 } // namespace
 
-Json model_to_json(const ModelArchitecture& m) { return Json(model_to_ordered_json(m)); }
+Json model_to_json(const ModelArchitecture& m) {
+  return Json(model_to_ordered_json(m));
+}
 
-std::string model_to_json_text(const ModelArchitecture& m) { return model_to_ordered_json(m).dump(2) + "\n"; }
+std::string model_to_json_text(const ModelArchitecture& m) {
+  return model_to_ordered_json(m).dump(2) + "\n";
+}
 
 } // namespace moescope

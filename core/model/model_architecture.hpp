@@ -36,9 +36,9 @@ struct AttentionSpec {
   std::int64_t num_kv_heads = 0; // = num_heads for MHA and MLA
   std::int64_t head_dim = 0;     // q/k/v head dimension for MHA/GQA
   MlaDims mla;                   // MLA only
-  bool qkv_bias = false;        // biases on the q, k and v projections
-  bool o_bias = false;          // bias on the output projection (gpt-oss, Llama-style attention_bias)
-  bool attention_sinks = false; // one learned sink logit per head (gpt-oss)
+  bool qkv_bias = false;         // biases on the q, k and v projections
+  bool o_bias = false;           // bias on the output projection (gpt-oss, Llama-style attention_bias)
+  bool attention_sinks = false;  // one learned sink logit per head (gpt-oss)
   QkNorm qk_norm = QkNorm::none;
   // Sliding-window (or chunked) attention: window in tokens (0 = none) and the per-layer pattern, repeated
   // over the layers: pattern[i % size] true = this layer uses the window.
@@ -97,6 +97,9 @@ struct ModelArchitecture {
   std::int64_t num_moe_layers() const;
   bool uses_sliding_window(std::int64_t layer) const;
 };
+
+// Catalog names: lower-case [a-z0-9.-], starting with a letter or digit ("deepseek-v3", "glm-4.5").
+bool is_valid_model_name(const std::string& name);
 
 ModelArchitecture read_model(const Json& json, const std::string& file, Diagnostics& diagnostics);
 // The catalog form (docs/model-catalog.md); read_model(model_to_json(m)) reproduces m (except `file`).

@@ -12,7 +12,8 @@ namespace fs = std::filesystem;
 std::string unknown_model_message(const std::string& name, const std::vector<std::string>& known) {
   std::string out = "unknown model \"" + name + "\"; expected one of: ";
   if (known.empty()) return out + "(the model catalog is empty)";
-  for (std::size_t i = 0; i < known.size(); ++i) out += (i ? ", " : "") + known[i];
+  for (std::size_t i = 0; i < known.size(); ++i)
+    out += (i ? ", " : "") + known[i];
   return out;
 }
 
@@ -71,7 +72,8 @@ const ModelArchitecture& ModelCatalog::get(const std::string& name, const std::s
 
 std::vector<std::string> ModelCatalog::names() const {
   std::vector<std::string> out;
-  for (const auto& [name, m] : models_) out.push_back(name);
+  for (const auto& [name, m] : models_)
+    out.push_back(name);
   return out;
 }
 

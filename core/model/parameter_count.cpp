@@ -4,7 +4,9 @@ namespace moescope {
 
 namespace {
 
-double d(std::int64_t v) { return static_cast<double>(v); }
+double d(std::int64_t v) {
+  return static_cast<double>(v);
+}
 
 double ffn_parameters(const ModelArchitecture& m, std::int64_t intermediate, bool with_bias) {
   double h = d(m.hidden_size), i = d(intermediate);
@@ -18,9 +20,9 @@ double mla_parameters(const ModelArchitecture& m) {
   const MlaDims& x = m.attention.mla;
   double h = d(m.hidden_size), heads = d(m.attention.num_heads);
   double qk_head = d(x.qk_nope_head_dim + x.qk_rope_head_dim);
-  double q = x.q_lora_rank > 0 ? h * d(x.q_lora_rank) + d(x.q_lora_rank) /* q_a_layernorm */ +
-                                     d(x.q_lora_rank) * heads * qk_head
-                               : h * heads * qk_head;
+  double q = x.q_lora_rank > 0
+                 ? h * d(x.q_lora_rank) + d(x.q_lora_rank) /* q_a_layernorm */ + d(x.q_lora_rank) * heads * qk_head
+                 : h * heads * qk_head;
   double kv_a = h * d(x.kv_lora_rank + x.qk_rope_head_dim);
   double kv_norm = d(x.kv_lora_rank);
   double kv_b = d(x.kv_lora_rank) * heads * d(x.qk_nope_head_dim + x.v_head_dim);
@@ -160,8 +162,8 @@ ParameterCount count_parameters(const ModelArchitecture& m) {
   c.norms += final_norm;
   c.active_body += final_norm;
 
-  c.total = c.embedding + c.lm_head + c.attention + c.dense_ffn + c.routed_experts + c.shared_experts + c.router +
-            c.norms;
+  c.total =
+      c.embedding + c.lm_head + c.attention + c.dense_ffn + c.routed_experts + c.shared_experts + c.router + c.norms;
   c.active_per_token = c.active_with_embeddings();
 
   // Each MTP module is one more decoder layer (a MoE layer in a MoE model) plus its own norms and projection.

@@ -24,8 +24,8 @@ struct LayerParameterCount {
   double dense_ffn = 0;      // the dense FFN of a dense layer
   double routed_experts = 0; // all routed experts of the layer
   double shared_experts = 0;
-  double router = 0; // gate weight (+ bias)
-  double norms = 0;  // the layer's input and post-attention RMSNorm weights
+  double router = 0;                // gate weight (+ bias)
+  double norms = 0;                 // the layer's input and post-attention RMSNorm weights
   double active_routed_experts = 0; // top_k experts' worth
 
   double total() const { return attention + dense_ffn + routed_experts + shared_experts + router + norms; }
@@ -44,9 +44,9 @@ struct ParameterCount {
   double routed_experts = 0;
   double shared_experts = 0;
   double router = 0;
-  double norms = 0;        // per-layer norms plus the final norm
-  double mtp = 0;          // multi-token-prediction modules (embedding and head shared, so not included)
-  double active_body = 0;  // active parameters of the decoder layers and the final norm, no embeddings
+  double norms = 0;       // per-layer norms plus the final norm
+  double mtp = 0;         // multi-token-prediction modules (embedding and head shared, so not included)
+  double active_body = 0; // active parameters of the decoder layers and the final norm, no embeddings
 
   double active_with_embeddings() const { return active_body + embedding + lm_head; }
   double active_without_input_embedding() const { return active_body + unembedding; }
