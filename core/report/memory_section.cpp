@@ -1,7 +1,7 @@
 #include "report/memory_section.hpp"
 
 #include "model/parameter_count.hpp"
-#include "report/memory_footprint.hpp"
+#include "compute/memory_footprint.hpp"
 #include "util/text_table.hpp"
 
 namespace moescope {

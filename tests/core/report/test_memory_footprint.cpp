@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "report/eval_report.hpp"
-#include "report/memory_footprint.hpp"
+#include "compute/memory_footprint.hpp"
 #include "util/data_paths.hpp"
 
 using namespace moescope;

@@ -1,4 +1,4 @@
-#include "report/memory_footprint.hpp"
+#include "compute/memory_footprint.hpp"
 
 #include <algorithm>
 #include <cmath>
