@@ -80,6 +80,10 @@ std::string describe_json(const Json& value) {
 std::optional<Json> parse_json_text(const std::string& text, const std::string& file_label, Diagnostics& diagnostics) {
   try {
     return Json::parse(text);
+  } catch (const Json::out_of_range& e) {
+    // e.g. a number too large for a double ("27E1532"): bad input, not a crash.
+    diagnostics.add(file_label, "", std::string("malformed JSON: ") + e.what());
+    return std::nullopt;
   } catch (const Json::parse_error& e) {
     std::string what = e.what();
     // nlohmann's message is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."; keep the tail.

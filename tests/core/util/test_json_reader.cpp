@@ -71,3 +71,11 @@ TEST(TextFormatting, SiPrefixes) {
   EXPECT_EQ(format_seconds(2.5e-5), "25.00 us");
   EXPECT_EQ(format_seconds(0.0125), "12.500 ms");
 }
+
+TEST(JsonReader, HugeNumberIsAnErrorNotACrash) {
+  // Found by fuzzing the trace importers: nlohmann throws out_of_range, not parse_error, for this.
+  Diagnostics diags;
+  EXPECT_FALSE(parse_json_text("{\"a\": 27E1532}", "big.json", diags).has_value());
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_NE(diags.items()[0].message.find("malformed JSON"), std::string::npos);
+}

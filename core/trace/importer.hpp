@@ -1,0 +1,71 @@
+#pragma once
+// Trace importers: one per source format, behind one interface, found through a registry. The format of a file or
+// directory is detected from its content (each importer rates the first bytes), or named explicitly.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trace/trace.hpp"
+
+namespace moescope::trace {
+
+struct ImportOptions {
+  std::string format;                 // explicit importer name; empty = detect by content
+  std::uint32_t top_k = 0;            // 0 = the format's own or inferred value
+  std::uint32_t num_experts = 0;      // 0 = the format's own or known value
+  std::string model;                  // overrides the model name
+  std::string domain;                 // overrides the domain label (single-domain inputs)
+  std::uint32_t tokens_per_request = 0; // FLAME-MoE: tokens per sequence (0 = from the file name, else one request)
+  std::size_t max_requests = 0;       // stop after this many requests per domain (0 = all), for sampling
+};
+
+class TraceImporter {
+public:
+  virtual ~TraceImporter() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  // How confident the importer is that a file starting with `head` (decompressed first bytes, up to 4 KiB) and
+  // named `filename` is in its format: 0 = not at all, 100 = certain.
+  virtual int sniff(std::string_view head, std::string_view filename) const = 0;
+  // Imports a file or a directory in this format. Throws InputError naming file and line/byte on bad input.
+  virtual AnyTrace import(const std::string& path, const ImportOptions& options) const = 0;
+  // Imports one file's content from memory (fuzzing, tests); formats that need a directory import one part.
+  virtual AnyTrace import_memory(std::string_view data, const std::string& label, const ImportOptions& options) const = 0;
+};
+
+// All importers, in a fixed order.
+const std::vector<std::unique_ptr<TraceImporter>>& importers();
+// The importer called `name`, or nullptr.
+const TraceImporter* find_importer(std::string_view name);
+// Detects the format of a file or directory (a directory is rated by the first few data files inside it). Throws
+// InputError when no importer recognises it.
+const TraceImporter& detect_importer(const std::string& path);
+// Imports any supported trace: raw formats and the binary format (.mst). Uses options.format when set.
+AnyTrace import_trace(const std::string& path, const ImportOptions& options = {});
+
+// Factories (one source file each).
+std::unique_ptr<TraceImporter> make_llama4_json_importer();
+std::unique_ptr<TraceImporter> make_deepseek_csv_importer();
+std::unique_ptr<TraceImporter> make_esft_importer();
+std::unique_ptr<TraceImporter> make_olmoe_counts_importer();
+std::unique_ptr<TraceImporter> make_flame_csv_importer();
+std::unique_ptr<TraceImporter> make_switch_counts_importer();
+std::unique_ptr<TraceImporter> make_binary_importer();
+
+// Helpers shared by the importers.
+namespace detail {
+// Regular files under `dir` (recursively when `recursive`), sorted by path with natural number order.
+std::vector<std::string> list_files(const std::string& dir, bool recursive);
+// Immediate subdirectories of `dir`, sorted naturally.
+std::vector<std::string> list_subdirs(const std::string& dir);
+// Natural ("prompt_2" < "prompt_10") comparison.
+bool natural_less(std::string_view a, std::string_view b);
+std::string base_name(const std::string& path);
+bool is_directory(const std::string& path);
+// First integer in `text` after `prefix` (e.g. "prompt_17_data" with "prompt_" -> 17); -1 when absent.
+long long number_after(std::string_view text, std::string_view prefix);
+} // namespace detail
+
+} // namespace moescope::trace
