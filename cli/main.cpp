@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   cli::register_eval_command(app, ctx);
   cli::register_check_command(app, ctx);
   cli::register_trace_commands(app, ctx);
+  cli::register_validate_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -41,12 +41,14 @@ MemoryFootprint compute_memory_footprint(const ResolvedScenario& s) {
 
   f.attention_weight_bytes = p.attention * stage_fraction / static_cast<double>(d.attention_tp) * linear;
   if (dense_layers > 0)
-    f.dense_ffn_weight_bytes = p.dense_ffn * (stage_dense_layers / dense_layers) / static_cast<double>(d.attention_tp) * linear;
+    f.dense_ffn_weight_bytes =
+        p.dense_ffn * (stage_dense_layers / dense_layers) / static_cast<double>(d.attention_tp) * linear;
   if (m.is_moe() && moe_layers > 0) {
     const double per_expert_per_layer = p.routed_experts / (moe_layers * static_cast<double>(m.moe.num_routed_experts));
-    f.routed_expert_weight_bytes = per_expert_per_layer * static_cast<double>(d.expert_slots_per_gpu) * stage_moe_layers /
-                                   static_cast<double>(d.moe_tp) * linear;
-    f.shared_expert_weight_bytes = p.shared_experts * (stage_moe_layers / moe_layers) / static_cast<double>(d.moe_tp) * linear;
+    f.routed_expert_weight_bytes = per_expert_per_layer * static_cast<double>(d.expert_slots_per_gpu) *
+                                   stage_moe_layers / static_cast<double>(d.moe_tp) * linear;
+    f.shared_expert_weight_bytes =
+        p.shared_experts * (stage_moe_layers / moe_layers) / static_cast<double>(d.moe_tp) * linear;
   }
   f.router_and_norm_weight_bytes = (p.router + p.norms) * stage_fraction * bf16;
   // First and last stage hold the embedding and the head; with one stage, both.
@@ -68,8 +70,11 @@ MemoryFootprint compute_memory_footprint(const ResolvedScenario& s) {
     bytes_per_token_all_layers += per_layer;
   }
   f.kv_cache_bytes_per_token = bytes_per_token_all_layers;
-  f.sequences_per_gpu = w.phase == Phase::prefill ? std::max<std::int64_t>(1, w.prefill_tokens_per_gpu / std::max<std::int64_t>(1, w.input_tokens)) * d.attention_tp
-                                                  : w.batch_per_gpu * d.attention_tp;
+  f.sequences_per_gpu =
+      w.phase == Phase::prefill
+          ? std::max<std::int64_t>(1, w.prefill_tokens_per_gpu / std::max<std::int64_t>(1, w.input_tokens)) *
+                d.attention_tp
+          : w.batch_per_gpu * d.attention_tp;
   f.kv_cache_bytes = bytes_per_sequence * static_cast<double>(f.sequences_per_gpu);
 
   f.capacity_bytes = s.accelerator.hbm_capacity_bytes.value;

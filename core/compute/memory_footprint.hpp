@@ -21,7 +21,7 @@ struct MemoryFootprint {
   double capacity_bytes = 0;
   double headroom_bytes = 0; // capacity - total (negative: does not fit)
   bool fits = false;
-  std::int64_t sequences_per_gpu = 0;          // sequences whose KV one GPU holds
+  std::int64_t sequences_per_gpu = 0;           // sequences whose KV one GPU holds
   std::int64_t max_batch_per_gpu_that_fits = 0; // decode batch per GPU at this context that still fits
 };
 

@@ -2,10 +2,12 @@
 // One kind of measured operation (a GEMM, an MLA decode, an NCCL all-reduce, a DeepEP dispatch, ...):
 // checks a case's parameters and predicts the measured quantity from moescope's models. Adding an operation is
 // adding one file with a class and one line in operation_registry.cpp.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "compute/calibration.hpp"
 #include "hw/hardware_database.hpp"
 #include "validation/validation_suite.hpp"
 
@@ -17,6 +19,18 @@ std::string to_string(TimeModelMode m);
 struct PredictionContext {
   const HardwareDatabase* hwdb = nullptr;
   TimeModelMode mode = TimeModelMode::calibrated;
+  // Where compute calibrations are looked up (<hwdb_dir>/calibrations/<accelerator>-compute.json); empty: defaults.
+  std::string hwdb_dir;
+  // Calibrations that take precedence over files (the fitting routine sets its trial parameters here).
+  std::map<std::string, ComputeCalibration> compute_calibrations;
+
+  // The accelerator a case names (InputError naming the case's file and pointer when unknown).
+  const Accelerator& accelerator(const ValidationCase& c) const;
+  // The compute calibration of `accelerator`: an override, else the file (cached), else the default.
+  const ComputeCalibration& compute_calibration(const std::string& accelerator) const;
+
+private:
+  mutable std::map<std::string, ComputeCalibration> loaded_;
 };
 
 class OperationPredictor {

@@ -8,7 +8,10 @@
 
 namespace moescope {
 
-enum class CaseSplit { calibration, holdout };
+// calibration: used to fit the calibrated model; holdout: reported as the model's error; excluded: kept and
+// reported, but inconsistent with its own description (e.g. faster than the speed of light of the stated work).
+enum class CaseSplit { calibration, holdout, excluded };
+std::string to_string(CaseSplit s);
 
 struct ValidationCase {
   std::string id;        // unique within the suite
@@ -20,6 +23,7 @@ struct ValidationCase {
   std::string source;    // where the measurement comes from
   CaseSplit split = CaseSplit::holdout;
   std::string pointer; // JSON pointer of the case in its file, for messages
+  std::string suite_file; // the suite file it was read from
 };
 
 struct ValidationSuite {
@@ -29,6 +33,9 @@ struct ValidationSuite {
   std::vector<ValidationCase> cases;
 };
 
+// Reads a suite; every problem (file, JSON pointer, expectation) goes to `diagnostics`, including unknown operations
+// and parameters the operation's predictor rejects.
+ValidationSuite read_validation_suite(const Json& json, const std::string& file, Diagnostics& diagnostics);
 ValidationSuite load_validation_suite(const std::string& path); // throws InputError listing every problem
 
 } // namespace moescope
