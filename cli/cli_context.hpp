@@ -30,6 +30,8 @@ void register_model_commands(CLI::App& app, CliContext& ctx);
 void register_eval_command(CLI::App& app, CliContext& ctx);
 void register_check_command(CLI::App& app, CliContext& ctx);
 void register_trace_commands(CLI::App& app, CliContext& ctx);
+void register_place_commands(CLI::App& app, CliContext& ctx);
 void register_validate_command(CLI::App& app, CliContext& ctx);
+void register_calibrate_command(CLI::App& app, CliContext& ctx);
 
 } // namespace moescope::cli

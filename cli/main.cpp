@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   cli::register_eval_command(app, ctx);
   cli::register_check_command(app, ctx);
   cli::register_trace_commands(app, ctx);
+  cli::register_place_commands(app, ctx);
   cli::register_validate_command(app, ctx);
+  cli::register_calibrate_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,9 @@
 //   trace convert IN -o OUT.mst        import and write moescope's binary format
 //   trace stats TRACE [--json]         load imbalance, drift, domain specificity, prefill/decode, co-activation
 //   trace report --shared DIR -o FILE  the validation report over the shared traces (validation/reports/traces.md)
+//   trace synth TRACE -o OUT.mst       fit the synthetic routing generator on a trace's train half and generate
+//   trace synth TRACE --compare        synthetic vs held-out real statistics
+//   trace synth --report DIR -o FILE   validation/reports/synthetic.md over the shared traces
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -13,6 +16,8 @@
 #include "cli_context.hpp"
 #include "trace/binary_format.hpp"
 #include "trace/importer.hpp"
+#include "trace/synthetic_compare.hpp"
+#include "trace/synthetic_routing.hpp"
 #include "trace/trace_report.hpp"
 #include "trace/trace_stats.hpp"
 #include "util/atomic_file.hpp"
@@ -196,6 +201,161 @@ void print_stats(const TraceStats& s) {
 
 } // namespace
 
+namespace {
+
+struct SynthArgs {
+  std::string path;
+  ImportOptions import;
+  std::string output;
+  std::string report_dir;
+  SyntheticShape shape;
+  double test_fraction = 0.5;
+  std::uint64_t split_seed = 0;
+  bool all = false;
+  bool compare = false;
+  bool per_layer = false;
+  SyntheticFitOptions fit;
+};
+
+void print_comparison(const SyntheticComparison& c, bool per_layer) {
+  const auto& tr = c.train;
+  const auto& ho = c.held_out;
+  const auto& sy = c.synthetic;
+  std::cout << c.model << ": " << c.num_layers << " MoE layers, " << c.num_experts << " experts, top-" << c.top_k
+            << "; fitted on " << tr.requests << " train requests (" << tr.tokens << " tokens) in "
+            << format_seconds(c.fit_seconds) << ", " << sy.tokens << " synthetic tokens generated in "
+            << format_seconds(c.generate_seconds) << "; held-out " << ho.requests << " requests (" << ho.tokens
+            << " tokens)\n\n";
+  TextTable t({"statistic (mean over layers)", "train (real)", "held-out (real)", "synthetic", "synth - held-out"});
+  const auto row = [&](const std::string& name, double a, double b, double s, int d = 3) {
+    t.add_row({name, fmt(a, d), fmt(b, d), fmt(s, d), std::isfinite(s) && std::isfinite(b) ? fmt(s - b, d) : "-"});
+  };
+  row("max/mean", tr.mean_max_over_mean, ho.mean_max_over_mean, sy.mean_max_over_mean, 2);
+  row("Gini", tr.mean_gini, ho.mean_gini, sy.mean_gini);
+  row("entropy bits", tr.mean_entropy_bits, ho.mean_entropy_bits, sy.mean_entropy_bits);
+  row("top-1% pair share", tr.mean_pair_top_share, ho.mean_pair_top_share, sy.mean_pair_top_share, 4);
+  row("pair H/Hmax", tr.mean_pair_entropy_ratio, ho.mean_pair_entropy_ratio, sy.mean_pair_entropy_ratio);
+  row("request JS to load", tr.mean_request_js, ho.mean_request_js, sy.mean_request_js, 4);
+  row("domain JS", tr.domain_js, ho.domain_js, sy.domain_js, 4);
+  row("prefill/decode req. Pearson", tr.pd_request_pearson, ho.pd_request_pearson, sy.pd_request_pearson);
+  row("prefill/decode agg. Pearson", tr.pd_aggregate_pearson, ho.pd_aggregate_pearson, sy.pd_aggregate_pearson);
+  row("cross-layer MI / min H", tr.cross_layer_nmi, ho.cross_layer_nmi, sy.cross_layer_nmi);
+  row("JS(load, held-out load)", tr.mean_js_to_reference, 0.0, sy.mean_js_to_reference, 4);
+  std::cout << t.render({1, 2, 3, 4});
+  if (per_layer) {
+    std::cout << "\n";
+    TextTable pl({"layer", "Gini held-out", "Gini synth", "H held-out", "H synth", "max/mean held-out",
+                  "max/mean synth", "top-1% pairs held-out", "top-1% pairs synth", "alpha prefill", "alpha decode",
+                  "follow", "prefill copy"});
+    const auto alpha = [](const FittedParameter& p) {
+      return !std::isfinite(p.target) ? std::string("-") : p.value >= 1e12 ? std::string("inf") : fmt(p.value, 2);
+    };
+    for (std::size_t l = 0; l < ho.gini.size(); ++l) {
+      const auto& p = c.fitted.layers[l];
+      pl.add_row({std::to_string(c.layer_ids[l]), fmt(ho.gini[l]), fmt(sy.gini[l]), fmt(ho.entropy_bits[l]),
+                  fmt(sy.entropy_bits[l]), fmt(ho.max_over_mean[l], 2), fmt(sy.max_over_mean[l], 2),
+                  fmt(ho.pair_top_share[l], 4), fmt(sy.pair_top_share[l], 4), alpha(p.alpha[0]), alpha(p.alpha[1]),
+                  std::isfinite(p.follow.target) ? fmt(p.follow.value) : "-",
+                  std::isfinite(p.prefill_copy.target) ? fmt(p.prefill_copy.value) : "-"});
+    }
+    std::cout << pl.render({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  }
+}
+
+void register_synth_command(CLI::App* trace, CliContext& ctx) {
+  auto a = std::make_shared<SynthArgs>();
+  auto* synth = trace->add_subcommand(
+      "synth", "Fit the synthetic routing generator on a trace's train half and write a synthetic .mst trace "
+               "(any expert count, layer count, top-k, token count), or compare synthetic with held-out statistics");
+  synth->add_option("trace", a->path, "Real token trace to fit (any supported format or .mst)");
+  synth->add_option("--format", a->import.format, "Input format (default: detected from the content)");
+  synth->add_option("--max-requests", a->import.max_requests, "Import at most this many requests per domain");
+  synth->add_option("-o,--output", a->output, "Output: the synthetic .mst trace (with --report: the Markdown file)");
+  synth->add_option("--experts", a->shape.num_experts, "Target routed experts per layer (default: the trace's)");
+  synth->add_option("--layers", a->shape.num_layers, "Target MoE layer count (default: the trace's)");
+  synth->add_option("--top-k", a->shape.top_k, "Target experts per token (default: the trace's)");
+  synth->add_option("--tokens", a->shape.tokens, "Tokens to generate (default: as many as the fitted requests)");
+  synth->add_option("--seed", a->shape.seed, "Generator seed (default 0); the output depends only on it");
+  synth->add_option("--model", a->shape.model_name, "Model name to record (default: '<source model> (synthetic)')");
+  synth->add_option("--threads", a->shape.threads, "Generator threads (default: all; does not change the output)");
+  synth->add_option("--test-fraction", a->test_fraction,
+                    "Fraction of each domain's requests held out from the fit (default 0.5)");
+  synth->add_option("--split-seed", a->split_seed, "Seed of the train/held-out split (default 0)");
+  synth->add_option("--partners", a->fit.partners, "Co-activation partners kept per expert (default 8; 0 = none)");
+  synth->add_option("--calibration-tokens", a->fit.calibration_tokens,
+                    "Training tokens simulated per layer when calibrating (default 16384)");
+  synth->add_flag("--all", a->all, "Fit on the whole trace instead of the train half");
+  synth->add_flag("--compare", a->compare, "Print synthetic vs held-out real statistics");
+  synth->add_flag("--per-layer", a->per_layer, "With --compare: per-layer table and fitted parameters");
+  synth->add_option("--report", a->report_dir,
+                    "Write the synthetic-routing validation report over this shared traces directory");
+  synth->callback([&ctx, a] {
+    if (!a->report_dir.empty()) {
+      const std::string md = build_synthetic_report(a->report_dir);
+      if (a->output.empty())
+        std::cout << md;
+      else
+        write_file_atomically(a->output, md);
+      return;
+    }
+    if (a->path.empty()) throw InputError("trace synth", "", "a trace to fit is required (or --report DIR)");
+    if (!a->compare && a->output.empty())
+      throw InputError("trace synth", "", "nothing to do: give -o OUT.mst and/or --compare");
+    if (!(a->test_fraction > 0 && a->test_fraction < 1))
+      throw InputError("--test-fraction", "", "must be strictly between 0 and 1");
+    AnyTrace any = import_trace(a->path, a->import);
+    auto* tok = std::get_if<ExpertTrace>(&any);
+    if (!tok)
+      throw InputError(a->path, "", "the synthetic generator needs a token-level trace, not per-expert counts");
+    Json out = Json::object();
+    if (a->compare) {
+      a->fit.seed = a->shape.seed;
+      const SyntheticComparison c = compare_synthetic(*tok, a->test_fraction, a->split_seed, a->shape.seed, a->fit);
+      out["comparison"] = comparison_to_json(c);
+      if (!ctx.json) print_comparison(c, a->per_layer);
+    }
+    if (!a->output.empty()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      ExpertTrace train_half;
+      const ExpertTrace* train = tok;
+      if (!a->all) {
+        const RequestSplit split = split_requests(*tok, a->test_fraction, a->split_seed);
+        if (split.train.empty()) throw InputError(a->path, "", "the train half is empty");
+        train_half = tok->subset(split.train);
+        train = &train_half;
+      }
+      SyntheticFitOptions fo = a->fit;
+      fo.seed = a->shape.seed;
+      const SyntheticModel model = fit_synthetic(*train, fo);
+      const auto t1 = std::chrono::steady_clock::now();
+      SyntheticShape shape = a->shape;
+      if (shape.tokens == 0) shape.tokens = train->num_tokens();
+      const ExpertTrace synth = generate_synthetic(model, shape);
+      const auto t2 = std::chrono::steady_clock::now();
+      save_binary(synth, a->output);
+      const auto t3 = std::chrono::steady_clock::now();
+      Json j = info_json(synth);
+      j["output"] = a->output;
+      j["fitted_on_requests"] = train->num_requests();
+      j["fit_seconds"] = std::chrono::duration<double>(t1 - t0).count();
+      j["generate_seconds"] = std::chrono::duration<double>(t2 - t1).count();
+      j["write_seconds"] = std::chrono::duration<double>(t3 - t2).count();
+      out["synthetic"] = j;
+      if (!ctx.json) {
+        if (a->compare) std::cout << "\n";
+        std::cout << "wrote " << a->output << ": fitted on " << train->num_requests() << " requests in "
+                  << format_seconds(j["fit_seconds"].get<double>()) << ", generated " << synth.num_tokens()
+                  << " tokens in " << format_seconds(j["generate_seconds"].get<double>()) << ", written in "
+                  << format_seconds(j["write_seconds"].get<double>()) << "\n";
+        print_info(j);
+      }
+    }
+    if (ctx.json) std::cout << out.dump(2) << "\n";
+  });
+}
+
+} // namespace
+
 void register_trace_commands(CLI::App& app, CliContext& ctx) {
   auto* trace = app.add_subcommand("trace", "Expert-activation traces: import, convert, stats, report");
   trace->require_subcommand(1);
@@ -280,6 +440,8 @@ void register_trace_commands(CLI::App& app, CliContext& ctx) {
     else
       write_file_atomically(*report_out, md);
   });
+
+  register_synth_command(trace, ctx);
 }
 
 } // namespace moescope::cli

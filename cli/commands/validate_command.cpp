@@ -1,7 +1,8 @@
 // `moescope validate SUITE.json... [--mode calibrated|speed_of_light|both] [--summary] [--fit DEVICE...]`:
 // predicts every case of the suites, prints per-case predicted, measured and error and a summary for calibration
 // and held-out rows (docs/validation-format.md). --fit refits the compute calibration of DEVICE on the suites'
-// calibration rows of compute operations (is_compute_operation: not nccl_*/deepep_*) and writes hwdb/calibrations/DEVICE-compute.json before validating.
+// calibration rows of compute operations (is_compute_operation: not nccl_*/deepep_*) and writes
+// hwdb/calibrations/DEVICE-compute.json before validating.
 #include <filesystem>
 #include <set>
 

@@ -17,8 +17,8 @@ EngineSettings read_engine_settings(const Scenario& s, Diagnostics& diagnostics)
   const std::string mode = r.choice_or("mode", {"calibrated", "speed_of_light"}, "calibrated");
   e.options.mode = mode == "speed_of_light" ? EngineMode::speed_of_light : EngineMode::calibrated;
   e.options.cuda_graphs = r.boolean_or("cuda_graphs", true);
-  r.accept("overlap"); // owned by the network / overlap model
-  r.finish();
+  // The "engine" section is shared: the engine module (core/engine/engine_config.cpp) reads every key of it,
+  // these included, and reports unknown ones. Reporting here too would reject the engine's own keys.
   return e;
 }
 

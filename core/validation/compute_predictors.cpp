@@ -139,15 +139,14 @@ public:
     const GroupedLayout layout =
         p.value("layout", "contiguous") == "masked" ? GroupedLayout::masked : GroupedLayout::contiguous;
     const DataType wdt = dtype_of(p, "dtype", DataType::fp8), odt = dtype_of(p, "output_dtype", DataType::bf16);
-    OperatorWork w = grouped_gemm("grouped_gemm", "routed_experts", groups, int_of(p, "n"), int_of(p, "k"), wdt,
-                                  layout, odt);
+    OperatorWork w =
+        grouped_gemm("grouped_gemm", "routed_experts", groups, int_of(p, "n"), int_of(p, "k"), wdt, layout, odt);
     if (!bool_of(p, "kernel_per_group", false)) return in_unit(c, e.evaluate(w).seconds, w.flop, w.bytes());
     // A loop of dense GEMMs, one kernel (with its own tiles, waves and per-kernel overhead) per active group; the
     // FLOPs and bytes are those of the grouped operator.
     double seconds = 0;
-    for (const OperatorWork& g :
-         grouped_gemm_kernel_per_group("grouped_gemm", "routed_experts", groups, int_of(p, "n"), int_of(p, "k"), wdt,
-                                       odt))
+    for (const OperatorWork& g : grouped_gemm_kernel_per_group("grouped_gemm", "routed_experts", groups, int_of(p, "n"),
+                                                               int_of(p, "k"), wdt, odt))
       seconds += e.evaluate(g).seconds;
     return in_unit(c, seconds, w.flop, w.bytes());
   }
@@ -171,8 +170,8 @@ public:
     check_dtype(r, "kv_dtype", true);
     if (r.has("cuda_graphs")) r.boolean("cuda_graphs");
     if (heads > 0 && groups > 0 && heads % groups != 0)
-      r.error("kv_groups", "expected a divisor of num_heads (" + std::to_string(heads) + "), found " +
-                               std::to_string(groups));
+      r.error("kv_groups",
+              "expected a divisor of num_heads (" + std::to_string(heads) + "), found " + std::to_string(groups));
     else if (heads > 0 && groups > 0 && rows > 0 && (heads / groups) % rows != 0)
       r.error("query_rows", "expected a divisor of the query heads per KV group (num_heads / kv_groups = " +
                                 std::to_string(heads / groups) + "), found " + std::to_string(rows));
@@ -196,19 +195,27 @@ public:
     OperatorWork w = attention_op("attention_decode", "attention", a);
     // The kernel reads the cache of kv_length tokens and writes no new entry.
     w.kv_bytes = static_cast<double>(a.batch) * static_cast<double>(a.kv_length) *
-                 stored_bytes(static_cast<double>(a.kv_heads) * static_cast<double>(a.kv_stored_per_head),
-                              a.kv_dtype);
+                 stored_bytes(static_cast<double>(a.kv_heads) * static_cast<double>(a.kv_stored_per_head), a.kv_dtype);
     // Parallel shape of the kernel: a block per query_rows heads of a sequence (and per KV split), whatever KV
-    // head they share; the split kernel and the combine kernel.
+    // head they share, each padded to kKernelQueryTileRows rows; the split kernel and the combine kernel.
     const std::int64_t rows = std::max<std::int64_t>(int_of(p, "query_rows", 1), 1);
     w.attention.query_rows = rows;
     w.attention.kv_groups = std::max<std::int64_t>(a.q_heads / rows, 1);
     w.kernels = 2;
     return w;
   }
+  // Query rows of one CTA of the bench's kernel (kRows in attention_decode.cu, the WMMA M dimension): a block of
+  // query_rows heads is padded to it. A property of this kernel, not of the device (the calibration's
+  // attention_query_tile_rows describes the serving kernels, e.g. FlashMLA's 64).
+  static constexpr std::int64_t kKernelQueryTileRows = 16;
   double predict(const ValidationCase& c, const PredictionContext& ctx) const override {
-    ComputeEngine e = make_engine(c, ctx, bool_of(c.parameters, "cuda_graphs", true));
-    return e.evaluate(work(c.parameters)).seconds;
+    const Accelerator& acc = ctx.accelerator(c);
+    ComputeCalibration cal = ctx.compute_calibration(acc.name);
+    cal.attention_query_tile_rows = kKernelQueryTileRows;
+    EngineOptions o;
+    o.mode = ctx.mode == TimeModelMode::speed_of_light ? EngineMode::speed_of_light : EngineMode::calibrated;
+    o.cuda_graphs = bool_of(c.parameters, "cuda_graphs", true);
+    return ComputeEngine(acc, std::move(cal), o).evaluate(work(c.parameters)).seconds;
   }
 };
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates validation/reports/traces.md from the real routing traces in ../shared/traces.
+# Regenerates validation/reports/traces.md (and validation/reports/synthetic.md, the synthetic routing generator
+# against held-out halves) from the real routing traces in ../shared/traces.
 # Usage: validation/scripts/traces_report.sh [BUILD_DIR] [SHARED_TRACES_DIR]
 #   BUILD_DIR defaults to build (the moescope binary is BUILD_DIR/bin/moescope);
 #   SHARED_TRACES_DIR defaults to ../shared/traces next to the repository.
@@ -18,3 +19,4 @@ if [[ ! -d "$shared" ]]; then
 fi
 "$bin" trace report --shared "$shared" -o "$root/validation/reports/traces.md"
 echo "wrote $root/validation/reports/traces.md"
+"$bin" trace synth --report "$shared" -o "$root/validation/reports/synthetic.md" && echo "wrote $root/validation/reports/synthetic.md"

@@ -62,7 +62,9 @@ TEST(ModelCompute, EngineSettingsAreChecked) {
   sc.extensions["engine"] = {{"mode", "fast"}, {"cuda_graph", true}};
   Diagnostics d;
   read_engine_settings(sc, d);
-  ASSERT_EQ(d.size(), 2u) << d.to_string();
+  // The misspelt "cuda_graph" is reported by the engine module, which owns the whole "engine" section
+  // (tests/core/engine); the compute reader checks the values of its own keys.
+  ASSERT_EQ(d.size(), 1u) << d.to_string();
   EXPECT_EQ(d.items()[0].location, "/engine/mode");
   sc.extensions["engine"] = {{"mode", "speed_of_light"}, {"cuda_graphs", false}};
   Diagnostics ok;
