@@ -32,6 +32,9 @@ void register_check_command(CLI::App& app, CliContext& ctx);
 void register_trace_commands(CLI::App& app, CliContext& ctx);
 void register_place_commands(CLI::App& app, CliContext& ctx);
 void register_validate_command(CLI::App& app, CliContext& ctx);
+void register_sweep_command(CLI::App& app, CliContext& ctx);
+void register_solve_command(CLI::App& app, CliContext& ctx);
+void register_sensitivity_command(CLI::App& app, CliContext& ctx);
 void register_calibrate_command(CLI::App& app, CliContext& ctx);
 
 } // namespace moescope::cli

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   cli::register_trace_commands(app, ctx);
   cli::register_place_commands(app, ctx);
   cli::register_validate_command(app, ctx);
+  cli::register_sweep_command(app, ctx);
+  cli::register_solve_command(app, ctx);
+  cli::register_sensitivity_command(app, ctx);
   cli::register_calibrate_command(app, ctx);
 
   try {

@@ -1,0 +1,412 @@
+#include "engine/moe_network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "engine/step_model.hpp"
+#include "network/dispatch.hpp"
+#include "network/network_calibration.hpp"
+#include "placement/routing_stats.hpp"
+#include "placement/strategy.hpp"
+#include "trace/importer.hpp"
+
+namespace moescope {
+
+namespace {
+
+thread_local bool g_cache_enabled = true;
+thread_local EngineCacheStats g_stats;
+
+struct KeyHash {
+  std::size_t operator()(const std::string& k) const { return std::hash<std::string>()(k); }
+};
+
+// Per-thread memo of expected-value results, keyed on the bytes of every input.
+struct NetworkMemo {
+  std::unordered_map<std::string, MoeNetworkCost, KeyHash> map;
+};
+thread_local NetworkMemo g_memo;
+
+void put(std::string& key, double v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put(std::string& key, const std::string& v) {
+  key += v;
+  key += '\0';
+}
+
+// Everything an all-to-all result depends on, as bytes (kernel, placement strategy, kernel-cost source, topology,
+// EP and slots, tokens, routing, payload, kernel costs, options).
+std::string network_key(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel, const TopologyParams& tp,
+                        double tokens, double exponent, const DispatchPayload& payload, const KernelCosts& costs) {
+  const auto& d = s.deployment;
+  std::string key;
+  key.reserve(288);
+  put(key, kernel);
+  put(key, s.scenario.placement.strategy);
+  put(key, c.network_calibration.empty() ? s.system.name : c.network_calibration);
+  for (double v : {double(tp.nodes), double(tp.gpus_per_node), double(static_cast<int>(tp.scale_up_topology)),
+                   tp.scale_up_link_bandwidth_bytes_per_s, tp.scale_up_links_per_device, tp.scale_up_latency_seconds,
+                   tp.scale_up_achievable_fraction, double(tp.has_scale_out), tp.nic_bandwidth_bytes_per_s,
+                   tp.nics_per_gpu, tp.nic_latency_seconds, tp.nic_achievable_fraction, double(tp.rail_optimized),
+                   tp.oversubscription, double(d.moe_ep), double(d.expert_slots_per_gpu), tokens, exponent,
+                   double(s.model.moe.num_routed_experts), double(s.model.moe.top_k), double(s.model.moe.num_groups),
+                   payload.dispatch_bytes_per_token, payload.combine_bytes_per_token, costs.fixed_seconds,
+                   costs.per_message_seconds, costs.scale_up_efficiency, costs.scale_out_efficiency,
+                   costs.per_sm_bytes_per_s, costs.num_sms, double(c.use_scale_up)})
+    put(key, v);
+  return key;
+}
+
+KernelCosts kernel_costs(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel, bool& calibrated) {
+  KernelCosts costs;
+  calibrated = false;
+  if (c.network_calibration == "none") return costs;
+  const NetworkCalibration* cal = find_network_calibration(c.network_calibration.empty() ? s.system.name : c.network_calibration);
+  if (!cal) return costs;
+  auto it = cal->dispatch_kernels.find(kernel);
+  if (it == cal->dispatch_kernels.end()) return costs;
+  costs = it->second; // num_sms: the kernel's SM budget (DeepEP normal: 20), 0 = no SM limit
+  calibrated = true;
+  return costs;
+}
+
+Placement expected_placement(const ResolvedScenario& s, const ExpectedRouting& routing, std::int32_t ep,
+                             std::int32_t gpn, std::string& used, std::string& note) {
+  const auto experts = routing.num_experts;
+  const auto slots = static_cast<std::int32_t>(s.deployment.expert_slots_per_gpu);
+  const std::string& strategy = s.scenario.placement.strategy;
+  if (strategy == "eplb-global" || strategy == "eplb-hierarchical" || strategy == "eplb") {
+    // EPLB on the expected per-expert loads (the routing's inclusion probabilities).
+    const std::vector<double> pi = inclusion_probabilities(routing);
+    const std::int32_t nodes = std::max<std::int32_t>(1, ep / std::max<std::int32_t>(gpn, 1));
+    const bool hier = strategy != "eplb-global";
+    const auto groups = static_cast<std::int32_t>(hier ? std::max<std::int64_t>(1, s.model.moe.num_groups) : 1);
+    used = strategy;
+    return placement::eplb_rebalance_layer(pi, ep * slots, groups, hier ? nodes : 1, ep);
+  }
+  if (strategy != "linear") {
+    used = "linear";
+    note += "placement strategy \"" + strategy + "\" needs a trace; linear placement used in expected-value mode. ";
+  } else {
+    used = "linear";
+  }
+  return Placement::linear(experts, ep, slots);
+}
+
+MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c) {
+  MoeNetworkCost out;
+  const bool decode = phase != Phase::prefill;
+  out.kernel = decode ? c.decode_kernel : c.prefill_kernel;
+  const DispatchKernel* kernel = find_dispatch_kernel(out.kernel);
+  if (!kernel) throw std::invalid_argument("unknown dispatch kernel \"" + out.kernel + "\"");
+  const auto& d = s.deployment;
+  TopologyParams tp = Topology::params_from_scenario(s);
+  tp.nodes = static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
+  const auto& w = s.scenario.workload;
+  const bool power = s.scenario.routing.kind == RoutingKind::power_law;
+  const double exponent = power ? s.scenario.routing.power_law_exponent : 0.0;
+  bool calibrated = false;
+  const KernelCosts costs = kernel_costs(s, c, out.kernel, calibrated);
+  const DispatchPayload payload = DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
+
+  std::string key;
+  if (g_cache_enabled) {
+    key = network_key(s, c, out.kernel, tp, tokens, exponent, payload, costs);
+    auto it = g_memo.map.find(key);
+    if (it != g_memo.map.end()) {
+      ++g_stats.network_hits;
+      return it->second;
+    }
+    ++g_stats.network_misses;
+  }
+
+  const Topology topo(tp);
+  const auto ep = static_cast<std::int32_t>(std::min<std::int64_t>(d.moe_ep, topo.num_gpus()));
+  ExpectedRouting routing;
+  routing.num_experts = static_cast<std::int32_t>(s.model.moe.num_routed_experts);
+  routing.top_k = static_cast<std::int32_t>(s.model.moe.top_k);
+  routing.power_law_exponent = exponent;
+  routing.tokens_per_gpu = tokens;
+  out.routing = power ? "expected:power_law" : "expected:uniform";
+  if (s.scenario.routing.kind == RoutingKind::trace) {
+    out.routing = "expected:uniform";
+    out.note += "trace routing evaluated as uniform in expected-value mode. ";
+  }
+  const Placement placement = expected_placement(s, routing, ep, tp.gpus_per_node, out.placement, out.note);
+  DispatchOptions options;
+  options.use_scale_up = c.use_scale_up;
+  ExpectedDispatch ed;
+  evaluate_dispatch_expected(*kernel, topo, placement, uniform_sources(routing, ep), payload, costs, options, ed);
+  const DispatchResult& r = ed.result;
+  out.dispatch_seconds = r.dispatch.seconds;
+  out.combine_seconds = r.combine.seconds;
+  out.busiest_gpu_expert_tokens = ed.expected_max_expert_tokens_per_gpu;
+  out.mean_gpu_expert_tokens = ed.mean_expert_tokens_per_gpu;
+  const double g = std::max(1, ep);
+  out.scale_up_bytes_per_gpu = (r.dispatch.scale_up_bytes + r.combine.scale_up_bytes) / g;
+  out.scale_out_bytes_per_gpu = (r.dispatch.scale_out_bytes + r.combine.scale_out_bytes) / g;
+  out.busiest_link = r.dispatch.busiest_link >= 0 ? topo.link_name(r.dispatch.busiest_link) : "none";
+  out.calibrated = calibrated;
+  out.communication_sms = costs.num_sms;
+  out.scale_up_bandwidth_per_gpu = topo.scale_up_bandwidth_per_gpu();
+  out.scale_out_bandwidth_per_gpu = topo.has_scale_out() ? topo.scale_out_bandwidth_per_gpu() : 0.0;
+  if (g_cache_enabled) {
+    if (g_memo.map.size() > 8192) g_memo.map.clear();
+    g_memo.map.emplace(std::move(key), out);
+  }
+  return out;
+}
+
+// ---- Trace-driven mode -------------------------------------------------------------------------------------------
+
+struct TraceEntry {
+  std::shared_ptr<const trace::ExpertTrace> trace;
+  std::unique_ptr<placement::RoutingStats> stats;
+  std::map<std::string, placement::PlacementPlan> plans; // key: strategy/nodes/gpn/slots
+};
+
+std::string trace_path(const ResolvedScenario& s) {
+  namespace fs = std::filesystem;
+  fs::path p(s.scenario.routing.trace_file);
+  if (p.is_relative() && !s.scenario.file.empty()) p = fs::path(s.scenario.file).parent_path() / p;
+  return p.string();
+}
+
+TraceEntry& trace_entry(const std::string& path, const std::string& format) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<TraceEntry>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[path + "|" + format];
+  if (!slot) {
+    trace::ImportOptions o;
+    if (format != "auto") o.format = format;
+    trace::AnyTrace any = trace::import_trace(path, o);
+    auto* et = std::get_if<trace::ExpertTrace>(&any);
+    if (!et) throw InputError(path, "", "expected a token-level trace (per-token expert ids) for trace-driven routing");
+    auto e = std::make_unique<TraceEntry>();
+    e->trace = std::make_shared<const trace::ExpertTrace>(std::move(*et));
+    placement::StatsOptions so;
+    so.coactivation = true;
+    e->stats = std::make_unique<placement::RoutingStats>(placement::compute_stats(*e->trace, so));
+    slot = std::move(e);
+  }
+  return *slot;
+}
+
+std::mutex g_plan_mutex;
+
+MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c) {
+  MoeNetworkCost out;
+  const std::string file = s.scenario.file.empty() ? "<inline>" : s.scenario.file;
+  const bool decode = phase != Phase::prefill;
+  out.kernel = decode ? c.decode_kernel : c.prefill_kernel;
+  const DispatchKernel* kernel = find_dispatch_kernel(out.kernel);
+  if (!kernel) throw std::invalid_argument("unknown dispatch kernel \"" + out.kernel + "\"");
+  TraceEntry& te = trace_entry(trace_path(s), s.scenario.routing.trace_format);
+  const trace::ExpertTrace& tr = *te.trace;
+  if (static_cast<std::int64_t>(tr.num_experts()) != s.model.moe.num_routed_experts ||
+      static_cast<std::int64_t>(tr.top_k()) != s.model.moe.top_k)
+    throw InputError(file, "/routing/file",
+                     "expected a trace of " + std::to_string(s.model.moe.num_routed_experts) + " experts, top-" +
+                         std::to_string(s.model.moe.top_k) + " (model " + s.model.name + "), got " +
+                         std::to_string(tr.num_experts()) + " experts, top-" + std::to_string(tr.top_k()));
+  const auto& d = s.deployment;
+  TopologyParams tp = Topology::params_from_scenario(s);
+  tp.nodes = static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
+  const Topology topo(tp);
+  const auto ep = static_cast<std::int32_t>(std::min<std::int64_t>(d.moe_ep, topo.num_gpus()));
+  const std::int32_t gpn = tp.gpus_per_node;
+  const std::int32_t nodes = std::max<std::int32_t>(1, (ep + gpn - 1) / gpn);
+
+  // The placement plan of the scenario's strategy, fitted on the whole trace (cached).
+  const placement::PlacementStrategy* strategy = placement::find_placement_strategy(s.scenario.placement.strategy);
+  if (!strategy) {
+    std::string names;
+    for (const auto& n : placement::placement_strategy_names()) names += (names.empty() ? "" : ", ") + n;
+    throw InputError(file, "/placement/strategy",
+                     "unknown placement strategy \"" + s.scenario.placement.strategy + "\"; expected one of " + names);
+  }
+  const std::string plan_key = strategy->name() + "/" + std::to_string(nodes) + "/" + std::to_string(gpn) + "/" +
+                               std::to_string(d.expert_slots_per_gpu);
+  const placement::PlacementPlan* plan = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_plan_mutex);
+    auto it = te.plans.find(plan_key);
+    if (it == te.plans.end()) {
+      placement::PlacementProblem problem{*te.stats, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)}, {}};
+      problem.options.bytes_per_token =
+          static_cast<double>(s.model.hidden_size) * bytes_per_element(s.scenario.workload.dtypes.dispatch);
+      it = te.plans.emplace(plan_key, strategy->fit(problem)).first;
+    }
+    plan = &it->second;
+  }
+  out.placement = strategy->name();
+  out.routing = "trace:" + s.scenario.routing.trace_file;
+
+  bool calibrated = false;
+  const KernelCosts costs = kernel_costs(s, c, out.kernel, calibrated);
+  out.calibrated = calibrated;
+  out.communication_sms = costs.num_sms;
+  const auto& w = s.scenario.workload;
+  const DispatchPayload payload = DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
+  // Memo: the trace, its format and the batches sampled, on top of the expected-value key.
+  std::string key;
+  if (g_cache_enabled) {
+    key = "trace\0" + trace_path(s) + '\0' + s.scenario.routing.trace_format + '\0' + std::to_string(c.trace_steps) + '\0' +
+          network_key(s, c, out.kernel, tp, tokens, 0.0, payload, costs);
+    auto it = g_memo.map.find(key);
+    if (it != g_memo.map.end()) {
+      ++g_stats.network_hits;
+      return it->second;
+    }
+    ++g_stats.network_misses;
+  }
+  DispatchOptions options;
+  options.use_scale_up = c.use_scale_up;
+
+  // Batches of consecutive trace tokens: tokens_per_gpu per GPU, requests homed by the plan's homing policy (a
+  // request's tokens spread over its home node's GPUs), every MoE layer of the trace routed through its placement.
+  const std::uint64_t per_gpu = static_cast<std::uint64_t>(std::max(1.0, std::round(tokens)));
+  const std::uint64_t batch_tokens = per_gpu * static_cast<std::uint64_t>(ep);
+  const std::uint64_t total = tr.num_tokens();
+  if (total == 0) throw InputError(file, "/routing/file", "the trace has no tokens");
+  const std::uint32_t layers = tr.num_layers();
+  const std::int64_t steps = std::max<std::int64_t>(1, c.trace_steps);
+  // Home node of each request (homing from the plan, balanced by the policy's cap).
+  std::vector<std::int32_t> home(tr.num_requests(), 0);
+  if (nodes > 1 && plan->homing.nodes == nodes) {
+    std::vector<std::span<const float>> vecs;
+    std::vector<double> weights;
+    for (std::size_t r = 0; r < te.stats->num_requests(); ++r) {
+      vecs.push_back(te.stats->homing(r));
+      weights.push_back(te.stats->traffic_tokens[r] + te.stats->homing_tokens[r]);
+    }
+    const auto assigned = plan->homing.assign(vecs, weights);
+    for (std::size_t r = 0; r < assigned.size() && r < te.stats->requests.size(); ++r)
+      home[te.stats->requests[r]] = assigned[r];
+  } else {
+    for (std::size_t r = 0; r < home.size(); ++r) home[r] = static_cast<std::int32_t>(r % static_cast<std::size_t>(nodes));
+  }
+  std::vector<std::int32_t> token_request(0);
+  auto request_of = [&](std::uint64_t tok) {
+    // Binary search over requests' token ranges.
+    const auto reqs = tr.requests();
+    std::size_t lo = 0, hi = reqs.size();
+    while (hi - lo > 1) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (reqs[mid].token_begin <= tok) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  };
+
+  DispatchWorkspace ws;
+  TokenRouting routing;
+  routing.top_k = static_cast<std::int32_t>(tr.top_k());
+  double disp = 0, comb = 0, up = 0, outb = 0, busiest = 0, mean = 0;
+  std::vector<std::int64_t> slot_tokens;
+  double best_gpu_load = -1;
+  std::int64_t evaluations = 0;
+  const std::uint64_t stride = total > batch_tokens ? (total - batch_tokens) / static_cast<std::uint64_t>(steps) : 0;
+  std::vector<std::int32_t> node_fill(static_cast<std::size_t>(nodes), 0);
+  for (std::int64_t step = 0; step < steps; ++step) {
+    const std::uint64_t begin = static_cast<std::uint64_t>(step) * stride;
+    // Source GPU of each token: round-robin over the GPUs of its request's home node, capped at per_gpu each
+    // (overflow goes to the least-filled GPU).
+    routing.source_gpu.assign(batch_tokens, 0);
+    std::vector<std::uint64_t> fill(static_cast<std::size_t>(ep), 0);
+    std::fill(node_fill.begin(), node_fill.end(), 0);
+    for (std::uint64_t i = 0; i < batch_tokens; ++i) {
+      const std::uint64_t tok = (begin + i) % total;
+      const std::int32_t n = home[request_of(tok)] % nodes;
+      std::int32_t g = n * gpn + (node_fill[static_cast<std::size_t>(n)]++ % std::min(gpn, ep));
+      if (g >= ep || fill[static_cast<std::size_t>(g)] >= per_gpu)
+        g = static_cast<std::int32_t>(std::min_element(fill.begin(), fill.end()) - fill.begin());
+      fill[static_cast<std::size_t>(g)] += 1;
+      routing.source_gpu[i] = g;
+    }
+    for (std::uint32_t l = 0; l < layers; ++l) {
+      routing.experts.resize(batch_tokens * routing.top_k);
+      for (std::uint64_t i = 0; i < batch_tokens; ++i) {
+        const auto ids = tr.experts((begin + i) % total, l);
+        for (std::int32_t j = 0; j < routing.top_k; ++j) routing.experts[i * routing.top_k + j] = ids[j];
+      }
+      const Placement& p = plan->layers[std::min<std::size_t>(l, plan->layers.size() - 1)];
+      const DispatchResult& r = evaluate_dispatch(*kernel, topo, p, routing, payload, costs, options, ws);
+      disp += r.dispatch.seconds;
+      comb += r.combine.seconds;
+      up += (r.dispatch.scale_up_bytes + r.combine.scale_up_bytes) / std::max(1, ep);
+      outb += (r.dispatch.scale_out_bytes + r.combine.scale_out_bytes) / std::max(1, ep);
+      busiest += r.max_expert_tokens_per_gpu;
+      double sum = 0;
+      std::int32_t bg = 0;
+      for (std::int32_t g = 0; g < ep; ++g) {
+        sum += r.expert_tokens_per_gpu[static_cast<std::size_t>(g)];
+        if (r.expert_tokens_per_gpu[static_cast<std::size_t>(g)] > r.expert_tokens_per_gpu[static_cast<std::size_t>(bg)]) bg = g;
+      }
+      mean += sum / std::max(1, ep);
+      if (r.max_expert_tokens_per_gpu > best_gpu_load) {
+        // Per-slot tokens of the busiest GPU: count its experts' pairs in this batch.
+        best_gpu_load = r.max_expert_tokens_per_gpu;
+        std::vector<std::int64_t> per_expert(static_cast<std::size_t>(p.num_experts), 0);
+        for (std::int32_t e : routing.experts)
+          if (e >= 0) per_expert[static_cast<std::size_t>(e)] += 1;
+        slot_tokens.clear();
+        for (std::int32_t e = 0; e < p.num_experts; ++e)
+          for (const std::int32_t* q = p.replicas_begin(e); q != p.replicas_begin(e) + p.replicas(e); ++q)
+            if (*q == bg) slot_tokens.push_back(per_expert[static_cast<std::size_t>(e)] / p.replicas(e));
+      }
+      ++evaluations;
+    }
+  }
+  const double n = static_cast<double>(std::max<std::int64_t>(evaluations, 1));
+  out.dispatch_seconds = disp / n;
+  out.combine_seconds = comb / n;
+  out.scale_up_bytes_per_gpu = up / n;
+  out.scale_out_bytes_per_gpu = outb / n;
+  out.busiest_gpu_expert_tokens = busiest / n;
+  out.mean_gpu_expert_tokens = mean / n;
+  // The grouped GEMM runs the busiest GPU's slots at the average busiest load, shaped like the worst batch seen.
+  double slot_sum = 0;
+  for (auto x : slot_tokens) slot_sum += static_cast<double>(x);
+  if (slot_sum > 0)
+    for (auto& x : slot_tokens)
+      x = static_cast<std::int64_t>(std::llround(static_cast<double>(x) * out.busiest_gpu_expert_tokens / slot_sum));
+  out.busiest_gpu_slot_tokens = slot_tokens;
+  out.busiest_link = "n/a (trace-driven, averaged)";
+  out.scale_up_bandwidth_per_gpu = topo.scale_up_bandwidth_per_gpu();
+  out.scale_out_bandwidth_per_gpu = topo.has_scale_out() ? topo.scale_out_bandwidth_per_gpu() : 0.0;
+  out.note = "trace-driven: " + std::to_string(steps) + " batches x " + std::to_string(layers) + " MoE layers of " +
+             std::to_string(batch_tokens) + " tokens. ";
+  if (g_cache_enabled) {
+    if (g_memo.map.size() > 8192) g_memo.map.clear();
+    g_memo.map.emplace(std::move(key), out);
+  }
+  return out;
+}
+
+} // namespace
+
+MoeNetworkCost moe_network_cost(const ResolvedScenario& s, Phase phase, double tokens_per_gpu, const EngineConfig& c) {
+  const bool has_trace = s.scenario.routing.kind == RoutingKind::trace;
+  const bool use_trace = c.routing_source == "trace" || (c.routing_source == "auto" && has_trace);
+  if (use_trace) {
+    if (!has_trace)
+      throw InputError(s.scenario.file.empty() ? "<inline>" : s.scenario.file, "/engine/routing_source",
+                       "routing_source \"trace\" needs routing.kind \"trace\" with a trace file");
+    return trace_cost(s, phase, tokens_per_gpu, c);
+  }
+  return expected_cost(s, phase, tokens_per_gpu, c);
+}
+
+EngineCacheStats engine_cache_stats() { return g_stats; }
+void set_engine_network_cache(bool enabled) {
+  g_cache_enabled = enabled;
+  if (!enabled) g_memo.map.clear();
+}
+
+} // namespace moescope
