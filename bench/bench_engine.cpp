@@ -43,7 +43,8 @@ double baseline_seconds() {
     double sink = 0;
     const auto t0 = std::chrono::steady_clock::now();
     const int n = 3000;
-    for (int i = 0; i < n; ++i) sink += compute_step(s, Phase::decode, engine).step_seconds;
+    for (int i = 0; i < n; ++i)
+      sink += compute_step(s, Phase::decode, engine).step_seconds;
     benchmark::DoNotOptimize(sink);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
   }();
@@ -52,7 +53,8 @@ double baseline_seconds() {
 
 void report(benchmark::State& state) {
   // points_per_s: summed over threads; x_baseline: real time per point and thread over the baseline's.
-  state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["points_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["x_baseline"] = benchmark::Counter(baseline_seconds() * static_cast<double>(state.iterations()),
                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
@@ -161,10 +163,12 @@ void BM_SweepFromJson(benchmark::State& state) {
   spec.base = *read_json_file(spec.base_file, d);
   SweepAxis a;
   a.paths = {"/hardware_overrides/accelerator_fields/hbm_bandwidth_bytes_per_s"};
-  for (int i = 0; i < 200; ++i) a.values.push_back({Json(2e12 + 1e10 * i)});
+  for (int i = 0; i < 200; ++i)
+    a.values.push_back({Json(2e12 + 1e10 * i)});
   SweepAxis b;
   b.paths = {"/workload/batch_per_gpu"};
-  for (int v : {32, 64, 128, 256}) b.values.push_back({Json(v)});
+  for (int v : {32, 64, 128, 256})
+    b.values.push_back({Json(v)});
   spec.axes = {a, b};
   spec.pareto = {{"tokens_per_s_per_gpu", true}, {"latency_seconds", false}};
   std::size_t points = 0;

@@ -41,7 +41,8 @@ void BM_InputScan(benchmark::State& state) {
   const TokenRouting tr = sample_token_routing(routing(state.range(0)), 64, 1);
   for (auto _ : state) {
     std::int64_t sum = 0;
-    for (auto e : tr.experts) sum += e;
+    for (auto e : tr.experts)
+      sum += e;
     benchmark::DoNotOptimize(sum);
   }
 }
@@ -83,15 +84,24 @@ void BM_ExpectedLayer(benchmark::State& state, const char* kernel, bool matrices
 }
 
 BENCHMARK(BM_InputScan)->Arg(64)->Arg(4096)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_normal, "deepep_normal")->Arg(64)->Arg(4096)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_low_latency, "deepep_low_latency")->Arg(64)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_normal, "deepep_normal")
+    ->Arg(64)
+    ->Arg(4096)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_low_latency, "deepep_low_latency")
+    ->Arg(64)
+    ->Arg(4096)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_TraceDispatchCombine, nccl_all_to_all, "nccl_all_to_all")->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal, "deepep_normal", false, 0.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency, "deepep_low_latency", false, 0.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency, "deepep_low_latency", false, 0.0)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, nccl_all_to_all, "nccl_all_to_all", false, 0.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_power_law, "deepep_normal", false, 1.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_power_law, "deepep_normal", false, 1.0)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_matrices, "deepep_normal", true, 0.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency_matrices, "deepep_low_latency", true, 0.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency_matrices, "deepep_low_latency", true, 0.0)
+    ->Unit(benchmark::kMicrosecond);
 
 } // namespace
 } // namespace moescope

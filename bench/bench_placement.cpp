@@ -26,7 +26,8 @@ trace::ExpertTrace synthetic_trace(std::uint32_t layers, std::uint32_t experts, 
   m.model = "synthetic";
   m.num_experts = experts;
   m.top_k = top_k;
-  for (std::uint32_t l = 0; l < layers; ++l) m.moe_layer_ids.push_back(std::int32_t(l + 1));
+  for (std::uint32_t l = 0; l < layers; ++l)
+    m.moe_layer_ids.push_back(std::int32_t(l + 1));
   m.domains = {"synthetic"};
   SplitMix rng(seed);
   const std::uint32_t families = 8, pref = experts / 4;
@@ -35,7 +36,8 @@ trace::ExpertTrace synthetic_trace(std::uint32_t layers, std::uint32_t experts, 
     for (std::uint32_t f = 0; f < families; ++f) {
       auto* p = perm.data() + (std::size_t(l) * families + f) * experts;
       std::iota(p, p + experts, 0u);
-      for (std::uint32_t i = experts - 1; i > 0; --i) std::swap(p[i], p[rng.next() % (i + 1)]);
+      for (std::uint32_t i = experts - 1; i > 0; --i)
+        std::swap(p[i], p[rng.next() % (i + 1)]);
     }
   std::vector<trace::RequestInfo> reqs;
   std::vector<std::uint16_t> ex;

@@ -34,13 +34,15 @@ std::string test_data() {
 #endif
 }
 
-const char* kAll[] = {"llama4-maverick-mmlu",         "deepseek-v2-lite-chat/prompts-0001-1000",
-                      "deepseek-v2-lite-esft",        "olmoe-domains/olmoe",
-                      "olmoe-domains/mistral",        "olmoe-domains/olmoe-sft",
-                      "olmoe-domains/olmoe-dpo",      "flame-moe-290m/prefill-batch",
+const char* kAll[] = {"llama4-maverick-mmlu",    "deepseek-v2-lite-chat/prompts-0001-1000",
+                      "deepseek-v2-lite-esft",   "olmoe-domains/olmoe",
+                      "olmoe-domains/mistral",   "olmoe-domains/olmoe-sft",
+                      "olmoe-domains/olmoe-dpo", "flame-moe-290m/prefill-batch",
                       "switch-base-128"};
 
-std::string deepseek_dir() { return shared_traces() + "/deepseek-v2-lite-chat/prompts-0001-1000"; }
+std::string deepseek_dir() {
+  return shared_traces() + "/deepseek-v2-lite-chat/prompts-0001-1000";
+}
 
 bool have_shared(benchmark::State& state) {
   if (std::filesystem::exists(deepseek_dir())) return true;
@@ -75,7 +77,8 @@ BENCHMARK(BM_ImportAllShared)->Unit(benchmark::kMillisecond)->Iterations(3);
 void BM_ImportDeepSeekChat(benchmark::State& state) {
   if (!have_shared(state)) return;
   std::uint64_t bytes = 0;
-  for (const auto& f : std::filesystem::directory_iterator(deepseek_dir())) bytes += f.file_size();
+  for (const auto& f : std::filesystem::directory_iterator(deepseek_dir()))
+    bytes += f.file_size();
   for (auto _ : state) {
     auto t = import_trace(deepseek_dir());
     benchmark::DoNotOptimize(t);

@@ -15,7 +15,9 @@ using namespace moescope;
 
 namespace {
 
-py::object to_python(const Json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
+py::object to_python(const Json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
 Json from_python(const py::handle& obj) {
   return Json::parse(py::module_::import("json").attr("dumps")(obj).cast<std::string>());
 }
@@ -48,7 +50,8 @@ PYBIND11_MODULE(moescope, m) {
       "accelerator_names",
       [] {
         std::vector<std::string> names;
-        for (const auto& [name, a] : hwdb().accelerators()) names.push_back(name);
+        for (const auto& [name, a] : hwdb().accelerators())
+          names.push_back(name);
         return names;
       },
       "Names of the accelerators in hwdb/");
@@ -56,15 +59,14 @@ PYBIND11_MODULE(moescope, m) {
       "accelerator", [](const std::string& name) { return to_python(accelerator_to_json(hwdb().accelerator(name))); },
       py::arg("name"), "Every figure of one accelerator, with sources (SI units)");
   m.def(
-      "system", [](const std::string& name) { return to_python(system_to_json(hwdb().system(name))); },
-      py::arg("name"), "One system (node and cluster) from hwdb/");
+      "system", [](const std::string& name) { return to_python(system_to_json(hwdb().system(name))); }, py::arg("name"),
+      "One system (node and cluster) from hwdb/");
   m.def(
       "hbm_bandwidth_bytes_per_s",
       [](const std::string& name) { return hwdb().accelerator(name).hbm_bandwidth_bytes_per_s.value; },
       py::arg("accelerator"), "HBM bandwidth of an accelerator, bytes/s");
   m.def(
-      "model_names",
-      [] { return catalog().names(); }, "Names of the models in models/catalog/");
+      "model_names", [] { return catalog().names(); }, "Names of the models in models/catalog/");
   m.def(
       "model",
       [](const std::string& name) {

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "moescope 0.1.0");
   cli::CliContext ctx;
   app.add_flag("--json", ctx.json, "Print JSON instead of readable tables");
-  app.add_option("--data-dir", ctx.data_dir_override, "Root of hwdb/, models/ (default: $MOESCOPE_DATA_DIR or the source tree)");
+  app.add_option("--data-dir", ctx.data_dir_override,
+                 "Root of hwdb/, models/ (default: $MOESCOPE_DATA_DIR or the source tree)");
   app.parse_complete_callback([&] {
     if (!ctx.data_dir_override.empty()) ::setenv("MOESCOPE_DATA_DIR", ctx.data_dir_override.c_str(), 1);
   });
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   } catch (const InputError& e) {
-    std::cerr << "moescope: error: " << e.diagnostics().size() << " problem(s):\n" << e.diagnostics().to_string() << "\n";
+    std::cerr << "moescope: error: " << e.diagnostics().size() << " problem(s):\n"
+              << e.diagnostics().to_string() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "moescope: internal error: " << e.what() << "\n";

@@ -22,9 +22,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), table_(new QTable
     int row = 0;
     for (const auto& [name, a] : db.accelerators()) {
       table_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(a.display_name)));
-      table_->setItem(row, 1, new QTableWidgetItem(QString::fromStdString(format_si(a.peak_flop_per_s(DataType::bf16), "FLOP/s"))));
+      table_->setItem(
+          row, 1, new QTableWidgetItem(QString::fromStdString(format_si(a.peak_flop_per_s(DataType::bf16), "FLOP/s"))));
       table_->setItem(row, 2, new QTableWidgetItem(QString::fromStdString(format_bytes(a.hbm_capacity_bytes.value))));
-      table_->setItem(row, 3, new QTableWidgetItem(QString::fromStdString(format_si(a.hbm_bandwidth_bytes_per_s.value, "B/s"))));
+      table_->setItem(
+          row, 3, new QTableWidgetItem(QString::fromStdString(format_si(a.hbm_bandwidth_bytes_per_s.value, "B/s"))));
       ++row;
     }
   } catch (const InputError& e) {

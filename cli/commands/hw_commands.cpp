@@ -8,7 +8,9 @@ namespace moescope::cli {
 
 namespace {
 
-std::string flagged(const Quantity& q, const std::string& text) { return q.unverified ? text + " (unverified)" : text; }
+std::string flagged(const Quantity& q, const std::string& text) {
+  return q.unverified ? text + " (unverified)" : text;
+}
 
 void print_quantity_table(const std::vector<std::pair<std::string, const Quantity*>>& rows,
                           const std::function<std::string(const std::string&, const Quantity&)>& format) {
@@ -35,9 +37,11 @@ void show_accelerator(const Accelerator& a) {
   std::cout << a.display_name << " (" << a.name << ", " << a.vendor << ")\n\n";
   std::vector<std::pair<std::string, const Quantity*>> rows;
   std::vector<std::string> names;
-  for (const auto& [t, q] : a.peak_dense_flop_per_s) names.push_back("peak_dense_flop_per_s/" + to_string(t));
+  for (const auto& [t, q] : a.peak_dense_flop_per_s)
+    names.push_back("peak_dense_flop_per_s/" + to_string(t));
   std::size_t i = 0;
-  for (const auto& [t, q] : a.peak_dense_flop_per_s) rows.emplace_back(names[i++], &q);
+  for (const auto& [t, q] : a.peak_dense_flop_per_s)
+    rows.emplace_back(names[i++], &q);
   rows.emplace_back("hbm_capacity_bytes", &a.hbm_capacity_bytes);
   rows.emplace_back("hbm_bandwidth_bytes_per_s", &a.hbm_bandwidth_bytes_per_s);
   rows.emplace_back("l2_cache_bytes", &a.l2_cache_bytes);
@@ -51,7 +55,8 @@ void show_accelerator(const Accelerator& a) {
 
 void show_interconnect(const Interconnect& i) {
   std::cout << i.display_name << " (" << i.name << ", " << to_string(i.family) << ")\n";
-  std::cout << "per device, one direction: " << format_si(i.device_bandwidth_per_direction_bytes_per_s(), "B/s") << "\n\n";
+  std::cout << "per device, one direction: " << format_si(i.device_bandwidth_per_direction_bytes_per_s(), "B/s")
+            << "\n\n";
   print_quantity_table({{"link_bandwidth_per_direction_bytes_per_s", &i.link_bandwidth_per_direction_bytes_per_s},
                         {"links_per_device", &i.links_per_device},
                         {"latency_seconds", &i.latency_seconds},
@@ -63,7 +68,8 @@ void show_system(const SystemSpec& s) {
   std::cout << s.display_name << " (" << s.name << ")\n";
   std::cout << "accelerator: " << s.accelerator << "; scale-up: " << s.scale_up_interconnect << " ("
             << to_string(s.scale_up_topology) << "); scale-out: " << s.scale_out_interconnect.value_or("none")
-            << "; topology " << to_string(s.scale_out_topology) << (s.rail_optimized ? ", rail-optimized" : "") << "\n\n";
+            << "; topology " << to_string(s.scale_out_topology) << (s.rail_optimized ? ", rail-optimized" : "")
+            << "\n\n";
   print_quantity_table({{"accelerators_per_node", &s.accelerators_per_node},
                         {"scale_up_domain_size", &s.scale_up_domain_size},
                         {"nics_per_accelerator", &s.nics_per_accelerator},
@@ -89,17 +95,23 @@ void register_hw_commands(CLI::App& app, CliContext& ctx) {
   list->callback([&ctx] {
     auto db = HardwareDatabase::load_or_throw(hwdb_dir());
     Json j = {{"accelerators", Json::array()}, {"interconnects", Json::array()}, {"systems", Json::array()}};
-    for (const auto& [name, a] : db.accelerators()) j["accelerators"].push_back(accelerator_to_json(a));
-    for (const auto& [name, i] : db.interconnects()) j["interconnects"].push_back(interconnect_to_json(i));
-    for (const auto& [name, s] : db.systems()) j["systems"].push_back(system_to_json(s));
+    for (const auto& [name, a] : db.accelerators())
+      j["accelerators"].push_back(accelerator_to_json(a));
+    for (const auto& [name, i] : db.interconnects())
+      j["interconnects"].push_back(interconnect_to_json(i));
+    for (const auto& [name, s] : db.systems())
+      j["systems"].push_back(system_to_json(s));
     ctx.emit(j, [&] {
-      TextTable acc({"accelerator", "vendor", "bf16 dense", "fp8 dense", "HBM", "HBM bandwidth", "source of bf16 peak"});
+      TextTable acc(
+          {"accelerator", "vendor", "bf16 dense", "fp8 dense", "HBM", "HBM bandwidth", "source of bf16 peak"});
       for (const auto& [name, a] : db.accelerators()) {
         auto peak = [&](DataType t) {
           auto it = a.peak_dense_flop_per_s.find(t);
-          return it == a.peak_dense_flop_per_s.end() ? std::string("-") : flagged(it->second, format_si(it->second.value, "FLOP/s"));
+          return it == a.peak_dense_flop_per_s.end() ? std::string("-")
+                                                     : flagged(it->second, format_si(it->second.value, "FLOP/s"));
         };
-        const auto& bf16 = a.peak_dense_flop_per_s.count(DataType::bf16) ? a.peak_dense_flop_per_s.at(DataType::bf16) : Quantity{};
+        const auto& bf16 =
+            a.peak_dense_flop_per_s.count(DataType::bf16) ? a.peak_dense_flop_per_s.at(DataType::bf16) : Quantity{};
         acc.add_row({name + (any_unverified(a) ? " *" : ""), a.vendor, peak(DataType::bf16), peak(DataType::fp8),
                      format_bytes(a.hbm_capacity_bytes.value), format_si(a.hbm_bandwidth_bytes_per_s.value, "B/s"),
                      bf16.source});
@@ -135,9 +147,12 @@ void register_hw_commands(CLI::App& app, CliContext& ctx) {
     if (auto it = db.systems().find(*name); it != db.systems().end())
       return ctx.emit(system_to_json(it->second), [&] { show_system(it->second); });
     std::vector<std::string> known;
-    for (const auto& [n, a] : db.accelerators()) known.push_back(n);
-    for (const auto& [n, i] : db.interconnects()) known.push_back(n);
-    for (const auto& [n, s] : db.systems()) known.push_back(n);
+    for (const auto& [n, a] : db.accelerators())
+      known.push_back(n);
+    for (const auto& [n, i] : db.interconnects())
+      known.push_back(n);
+    for (const auto& [n, s] : db.systems())
+      known.push_back(n);
     throw InputError("", "", unknown_name_message("hardware item", *name, known));
   });
 }

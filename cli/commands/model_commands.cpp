@@ -11,7 +11,9 @@ namespace moescope::cli {
 
 namespace {
 
-std::string billions(double v) { return format_fixed(v / 1e9, v >= 100e9 ? 0 : 1) + "B"; }
+std::string billions(double v) {
+  return format_fixed(v / 1e9, v >= 100e9 ? 0 : 1) + "B";
+}
 
 Json parameters_json(const ModelArchitecture& m) {
   const ParameterCount p = count_parameters(m);
@@ -45,9 +47,9 @@ std::string attention_text(const ModelArchitecture& m) {
   const auto& a = m.attention;
   std::string out = to_string(a.kind) + ", " + std::to_string(a.num_heads) + " heads";
   if (a.kind == AttentionKind::mla)
-    out += ", kv_lora_rank " + std::to_string(a.mla.kv_lora_rank) + ", q_lora_rank " + std::to_string(a.mla.q_lora_rank) +
-           ", qk " + std::to_string(a.mla.qk_nope_head_dim) + "+" + std::to_string(a.mla.qk_rope_head_dim) + ", v " +
-           std::to_string(a.mla.v_head_dim);
+    out += ", kv_lora_rank " + std::to_string(a.mla.kv_lora_rank) + ", q_lora_rank " +
+           std::to_string(a.mla.q_lora_rank) + ", qk " + std::to_string(a.mla.qk_nope_head_dim) + "+" +
+           std::to_string(a.mla.qk_rope_head_dim) + ", v " + std::to_string(a.mla.v_head_dim);
   else
     out += ", " + std::to_string(a.num_kv_heads) + " KV heads of " + std::to_string(a.head_dim);
   if (a.sliding_window_tokens > 0) out += ", sliding window " + std::to_string(a.sliding_window_tokens);
@@ -83,9 +85,10 @@ void register_model_commands(CLI::App& app, CliContext& ctx) {
                              {"display_name", m.display_name},
                              {"total_parameters", p.total},
                              {"active_parameters_per_token", p.active_per_token}});
-      t.add_row({name, std::to_string(m.num_layers), std::to_string(m.hidden_size), to_string(m.attention.kind),
-                 m.is_moe() ? std::to_string(m.moe.num_routed_experts) + " top-" + std::to_string(m.moe.top_k) : "dense",
-                 billions(p.total), billions(p.active_per_token)});
+      t.add_row(
+          {name, std::to_string(m.num_layers), std::to_string(m.hidden_size), to_string(m.attention.kind),
+           m.is_moe() ? std::to_string(m.moe.num_routed_experts) + " top-" + std::to_string(m.moe.top_k) : "dense",
+           billions(p.total), billions(p.active_per_token)});
     }
     ctx.emit(j, [&] { std::cout << t.render({1, 2, 5, 6}); });
   });
@@ -131,16 +134,16 @@ void register_model_commands(CLI::App& app, CliContext& ctx) {
   import->add_option("--name", *name_override, "Catalog name (default: derived from the architecture or file name)");
   import->callback([&ctx, config, output, name_override] {
     Diagnostics diagnostics;
-    ModelArchitecture m = import_hf_config_file(*config, diagnostics, *name_override);
-    diagnostics.throw_if_any();
-    std::string text = model_to_json_text(m);
-    if (!output->empty()) {
-      write_file_atomically(*output, text);
-      if (!ctx.json) std::cout << "wrote " << *output << " (" << m.name << ")\n";
-    } else {
-      std::cout << text;
-    }
-  });
-}
+  ModelArchitecture m = import_hf_config_file(*config, diagnostics, *name_override);
+  diagnostics.throw_if_any();
+  std::string text = model_to_json_text(m);
+  if (!output->empty()) {
+    write_file_atomically(*output, text);
+    if (!ctx.json) std::cout << "wrote " << *output << " (" << m.name << ")\n";
+  } else {
+    std::cout << text;
+  }
+});
+} // namespace moescope::cli
 
 } // namespace moescope::cli

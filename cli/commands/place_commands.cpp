@@ -43,7 +43,8 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
       j.push_back({{"name", s->name()}, {"description", s->description()}});
     ctx.emit(j, [&] {
       TextTable t({"strategy", "description"});
-      for (const auto& s : placement::placement_strategies()) t.add_row({s->name(), s->description()});
+      for (const auto& s : placement::placement_strategies())
+        t.add_row({s->name(), s->description()});
       std::cout << t.render();
     });
   });
@@ -61,13 +62,15 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
   cmp->add_option("--folds", a->folds, "Held-out splits (seeds seed..seed+folds-1)");
   cmp->add_option("--test-fraction", a->test_fraction, "Share of each domain's requests held out");
   cmp->add_option("--seed", a->seed, "Split and K-means seed");
-  cmp->add_option("--strategies", a->strategies, "Strategies to run (default: all; linear is always run)")->delimiter(',');
+  cmp->add_option("--strategies", a->strategies, "Strategies to run (default: all; linear is always run)")
+      ->delimiter(',');
   cmp->add_option("--window", a->window, "Requests homed together per batch (default: all held-out requests)");
   cmp->add_option("--balance-cap", a->balance_cap, "Homing: tokens per node <= cap x mean");
   cmp->add_option("--node-load-cap", a->node_load_cap, "Placement: expert load per node <= cap x mean");
   cmp->add_option("--prefix-fraction", a->prefix_fraction, "Homing part of prefill-only requests");
   cmp->add_option("--bytes-per-token", a->bytes_per_token, "Dispatch bytes per token row (default: from the model)");
-  cmp->add_flag("--a2a", a->a2a, "Also compute all-to-all time through the network model (DeepEP normal and low-latency)");
+  cmp->add_flag("--a2a", a->a2a,
+                "Also compute all-to-all time through the network model (DeepEP normal and low-latency)");
   cmp->add_flag("--no-cross-domain", a->no_cross, "Skip the cross-domain runs");
   cmp->add_option("-o,--output", a->out_md, "Write the Markdown table here");
   cmp->add_option("--csv", a->out_csv, "Write the CSV here");
@@ -88,8 +91,9 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
     const auto E = std::int32_t(tr->num_experts());
     const auto base = cfg.topology.base_slots(E);
     if (a->slots > 0 && a->slots < base)
-      throw InputError("--slots", "", "at least " + std::to_string(base) + " slots per GPU are needed for " +
-                                          std::to_string(E) + " experts");
+      throw InputError("--slots", "",
+                       "at least " + std::to_string(base) + " slots per GPU are needed for " + std::to_string(E) +
+                           " experts");
     cfg.redundant_slots = a->redundant >= 0 ? a->redundant : (a->slots > 0 ? a->slots - base : 0);
     cfg.folds = a->folds;
     cfg.test_fraction = a->test_fraction;

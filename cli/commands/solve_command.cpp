@@ -11,7 +11,8 @@ namespace {
 // A number with `digits` significant digits and an SI prefix, without a trailing space.
 std::string num(double v, int digits = 4) {
   std::string t = format_si(v, "", digits);
-  while (!t.empty() && t.back() == ' ') t.pop_back();
+  while (!t.empty() && t.back() == ' ')
+    t.pop_back();
   return t;
 }
 } // namespace
@@ -25,7 +26,10 @@ void register_solve_command(CLI::App& app, CliContext& ctx) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("scenario", o->scenario, "Scenario JSON")->required();
-  cmd->add_option("--vary", o->vary, "JSON pointer of the field to vary, e.g. /hardware_overrides/scale_out/link_bandwidth_per_direction_bytes_per_s")->required();
+  cmd->add_option("--vary", o->vary,
+                  "JSON pointer of the field to vary, e.g. "
+                  "/hardware_overrides/scale_out/link_bandwidth_per_direction_bytes_per_s")
+      ->required();
   cmd->add_option("--metric", o->metric, "Metric to meet (default tpot_seconds; see docs/engine.md)");
   auto* am = cmd->add_option("--at-most", o->at_most, "Target: metric <= this");
   auto* al = cmd->add_option("--at-least", o->at_least, "Target: metric >= this");
@@ -64,18 +68,20 @@ void register_solve_command(CLI::App& app, CliContext& ctx) {
     out["bracket_other_end"] = r.bisection.other;
     out["iterations"] = r.bisection.iterations;
     Json tr = Json::array();
-    for (const auto& [x, s] : r.bisection.trace) tr.push_back({{"value", x}, {"satisfied", s}});
+    for (const auto& [x, s] : r.bisection.trace)
+      tr.push_back({{"value", x}, {"satisfied", s}});
     out["evaluations"] = tr;
     Json m = Json::object();
-    for (const auto& [k, v] : r.metrics_at_value) m[k] = v;
+    for (const auto& [k, v] : r.metrics_at_value)
+      m[k] = v;
     out["metrics_at_value"] = m;
     if (!r.bisection.message.empty()) out["message"] = r.bisection.message;
     ctx.emit(out, [&] {
       if (r.bisection.found) {
         std::cout << (spec.at_most ? "" : "") << spec.path << " = " << num(r.bisection.value, 5) << " meets "
                   << spec.metric << (spec.at_most ? " <= " : " >= ") << num(spec.target, 4)
-                  << " (the other end of the final bracket, " << num(r.bisection.other, 5)
-                  << ", does not; " << r.bisection.iterations << " bisections)\n";
+                  << " (the other end of the final bracket, " << num(r.bisection.other, 5) << ", does not; "
+                  << r.bisection.iterations << " bisections)\n";
         if (r.metrics_at_value.count(spec.metric))
           std::cout << "  " << spec.metric << " there: " << num(r.metrics_at_value.at(spec.metric), 4) << "\n";
       } else {

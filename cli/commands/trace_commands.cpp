@@ -36,7 +36,8 @@ struct ImportArgs {
 };
 
 void add_import_options(CLI::App* cmd, ImportArgs& a) {
-  cmd->add_option("--format", a.options.format, "Input format (default: detected from the content); see `trace formats`");
+  cmd->add_option("--format", a.options.format,
+                  "Input format (default: detected from the content); see `trace formats`");
   cmd->add_option("--top-k", a.options.top_k, "Experts per token, for formats that do not say (ESFT: 6)");
   cmd->add_option("--experts", a.options.num_experts, "Routed experts per layer, for formats that do not say");
   cmd->add_option("--model", a.options.model, "Model name to record");
@@ -54,7 +55,8 @@ std::string layer_list(const std::vector<std::int32_t>& ids) {
   std::string out;
   for (std::size_t i = 0; i < ids.size();) {
     std::size_t j = i;
-    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1)
+      ++j;
     if (!out.empty()) out += ",";
     out += std::to_string(ids[i]);
     if (j > i) out += ".." + std::to_string(ids[j]);
@@ -86,7 +88,8 @@ Json info_json(const AnyTrace& t) {
   } else {
     const auto& c = std::get<ExpertCountTrace>(t);
     std::uint64_t tokens = 0;
-    for (const auto& d : c.domains) tokens += d.tokens;
+    for (const auto& d : c.domains)
+      tokens += d.tokens;
     j["tokens"] = tokens;
     j["pair_tables"] = c.pairs.size();
   }
@@ -103,7 +106,8 @@ void print_info(const Json& j) {
   t.add_row({"MoE layers", std::to_string(j["moe_layers"].size()) + " (" +
                                layer_list(j["moe_layers"].get<std::vector<std::int32_t>>()) + ")"});
   std::string domains;
-  for (const auto& d : j["domains"]) domains += (domains.empty() ? "" : ", ") + d.get<std::string>();
+  for (const auto& d : j["domains"])
+    domains += (domains.empty() ? "" : ", ") + d.get<std::string>();
   t.add_row({"domains", domains});
   for (const char* key : {"requests", "tokens", "prefill_tokens", "decode_tokens", "pair_tables"})
     if (j.contains(key)) t.add_row({key, std::to_string(j[key].get<std::uint64_t>())});
@@ -118,10 +122,12 @@ void print_stats(const TraceStats& s) {
   std::cout << "Expert load per layer (mean over layers: max/mean " << fmt(s.mean_max_over_mean, 2) << ", CV "
             << fmt(s.mean_cv) << ", Gini " << fmt(s.mean_gini) << ", H/Hmax " << fmt(s.mean_normalized_entropy)
             << ")\n";
-  TextTable load({"layer", "selections", "active", "max/mean", "CV", "Gini", "entropy bits", "H/Hmax", "hottest (share)"});
+  TextTable load(
+      {"layer", "selections", "active", "max/mean", "CV", "Gini", "entropy bits", "H/Hmax", "hottest (share)"});
   for (const auto& l : s.layers) {
     std::string hot;
-    for (const auto& e : l.hottest) hot += (hot.empty() ? "" : " ") + std::to_string(e.expert) + ":" + fmt(100 * e.share, 1) + "%";
+    for (const auto& e : l.hottest)
+      hot += (hot.empty() ? "" : " ") + std::to_string(e.expert) + ":" + fmt(100 * e.share, 1) + "%";
     load.add_row({std::to_string(l.layer_id), std::to_string(l.selections), std::to_string(l.active_experts),
                   fmt(l.max_over_mean, 2), fmt(l.cv), fmt(l.gini), fmt(l.entropy_bits, 2), fmt(l.normalized_entropy),
                   hot});
@@ -142,15 +148,18 @@ void print_stats(const TraceStats& s) {
     std::cout << "Domain specificity: mean Jensen-Shannon divergence " << fmt(d.mean_js, 4)
               << " bits (mean over layers and domain pairs)\n";
     std::vector<std::string> header{"domain", "tokens", "requests"};
-    for (const auto& n : d.domains) header.push_back(n);
+    for (const auto& n : d.domains)
+      header.push_back(n);
     TextTable t(header);
     for (std::size_t a = 0; a < d.domains.size(); ++a) {
       std::vector<std::string> row{d.domains[a], std::to_string(d.tokens[a]), std::to_string(d.requests[a])};
-      for (std::size_t b = 0; b < d.domains.size(); ++b) row.push_back(fmt(d.js_matrix[a * d.domains.size() + b], 4));
+      for (std::size_t b = 0; b < d.domains.size(); ++b)
+        row.push_back(fmt(d.js_matrix[a * d.domains.size() + b], 4));
       t.add_row(row);
     }
     std::vector<std::size_t> right;
-    for (std::size_t i = 1; i < header.size(); ++i) right.push_back(i);
+    for (std::size_t i = 1; i < header.size(); ++i)
+      right.push_back(i);
     std::cout << t.render(right);
     if (d.classified)
       std::cout << "Held-out domain classification (nearest centroid, " << d.train_requests << " train / "
@@ -162,9 +171,8 @@ void print_stats(const TraceStats& s) {
     const auto& p = *s.phases;
     std::cout << "Prefill/decode correlation (" << p.requests_with_both << " requests with both phases; "
               << p.prefill_tokens << " prefill, " << p.decode_tokens << " decode tokens): per-request Pearson "
-              << fmt(p.mean_request_pearson) << ", Spearman " << fmt(p.mean_request_spearman)
-              << "; aggregate Pearson " << fmt(p.mean_aggregate_pearson) << ", Spearman "
-              << fmt(p.mean_aggregate_spearman) << "\n";
+              << fmt(p.mean_request_pearson) << ", Spearman " << fmt(p.mean_request_spearman) << "; aggregate Pearson "
+              << fmt(p.mean_aggregate_pearson) << ", Spearman " << fmt(p.mean_aggregate_spearman) << "\n";
     TextTable t({"layer", "requests", "req. Pearson", "req. Spearman", "agg. Pearson", "agg. Spearman"});
     for (const auto& l : p.layers)
       t.add_row({std::to_string(l.layer_id), std::to_string(l.requests), fmt(l.request_pearson),
@@ -174,7 +182,8 @@ void print_stats(const TraceStats& s) {
   if (s.coactivation) {
     const auto& c = *s.coactivation;
     bool any_within = false;
-    for (const auto& l : c.within) any_within |= l.pairs > 0;
+    for (const auto& l : c.within)
+      any_within |= l.pairs > 0;
     if (any_within) {
       std::cout << "Within-token co-activation (same layer)\n";
       TextTable t({"layer", "pairs", "top pairs (count, lift)", "top pair share", "pair H/Hmax"});
@@ -305,8 +314,7 @@ void register_synth_command(CLI::App* trace, CliContext& ctx) {
       throw InputError("--test-fraction", "", "must be strictly between 0 and 1");
     AnyTrace any = import_trace(a->path, a->import);
     auto* tok = std::get_if<ExpertTrace>(&any);
-    if (!tok)
-      throw InputError(a->path, "", "the synthetic generator needs a token-level trace, not per-expert counts");
+    if (!tok) throw InputError(a->path, "", "the synthetic generator needs a token-level trace, not per-expert counts");
     Json out = Json::object();
     if (a->compare) {
       a->fit.seed = a->shape.seed;

@@ -6,10 +6,14 @@ namespace moescope {
 
 std::string to_string(Overlap o) {
   switch (o) {
-  case Overlap::none: return "none";
-  case Overlap::two_batch: return "two_batch";
-  case Overlap::two_batch_ideal: return "two_batch_ideal";
-  case Overlap::intra_layer: return "intra_layer";
+  case Overlap::none:
+    return "none";
+  case Overlap::two_batch:
+    return "two_batch";
+  case Overlap::two_batch_ideal:
+    return "two_batch_ideal";
+  case Overlap::intra_layer:
+    return "intra_layer";
   }
   return "none";
 }
@@ -37,7 +41,8 @@ EngineConfig read_engine_config(const Scenario& s, Diagnostics& diagnostics) {
   if (auto m = r.object_if_present("mtp"); m && m->valid()) {
     c.mtp_draft_tokens = m->integer_or("draft_tokens", 1, NumberRule::non_negative);
     c.mtp_acceptance_rate = m->number_or("acceptance_rate", 0.0, NumberRule::fraction);
-    if (c.mtp_draft_tokens > 16) m->error("draft_tokens", "expected at most 16 draft tokens, got " + std::to_string(c.mtp_draft_tokens));
+    if (c.mtp_draft_tokens > 16)
+      m->error("draft_tokens", "expected at most 16 draft tokens, got " + std::to_string(c.mtp_draft_tokens));
     m->finish();
   }
   c.pp_microbatches = r.integer_or("pp_microbatches", 0, NumberRule::non_negative);

@@ -11,15 +11,15 @@ namespace moescope {
 
 // How communication overlaps compute inside a step (docs/engine.md, "Overlap").
 enum class Overlap {
-  none,        // every kernel in sequence: layer = compute + communication
-  two_batch,   // two micro-batches on a compute and a communication stream, dependency-aware (SGLang's issue order)
+  none,            // every kernel in sequence: layer = compute + communication
+  two_batch,       // two micro-batches on a compute and a communication stream, dependency-aware (SGLang's issue order)
   two_batch_ideal, // two micro-batches, perfect overlap: layer = the longer stream
-  intra_layer, // one batch; the shared experts run while dispatch and combine are in flight
+  intra_layer,     // one batch; the shared experts run while dispatch and combine are in flight
 };
 std::string to_string(Overlap o);
 
 struct EngineConfig {
-  EngineOptions compute;           // mode (speed_of_light | calibrated) and CUDA graphs
+  EngineOptions compute; // mode (speed_of_light | calibrated) and CUDA graphs
   Overlap overlap = Overlap::none;
   // Compute calibration: "" = the scenario accelerator's file (or the built-in default when it has none);
   // an accelerator name = that accelerator's file (e.g. "h800-sxm" for an H100: same GH100 die); "default".
@@ -29,15 +29,15 @@ struct EngineConfig {
   std::string network_calibration;
   std::string decode_kernel = "deepep_low_latency";
   std::string prefill_kernel = "deepep_normal";
-  bool use_scale_up = true;               // dispatch may use the scale-up fabric inside a node
-  std::int64_t mtp_draft_tokens = 0;      // multi-token prediction: draft tokens verified per decode step
-  double mtp_acceptance_rate = 0.0;       // probability that each successive draft token is accepted
-  std::int64_t pp_microbatches = 0;       // micro-batches in flight over the pipeline (0 = pp)
-  double price_per_gpu_hour_usd = 0.0;    // 0 = no cost figures
-  bool kv_bound_batch = true;             // decode batch limited to what fits in HBM
-  bool kv_transfer = true;                // disaggregation: TTFT includes moving the prompt's KV to the decode pool
-  std::string routing_source = "auto";    // "auto" (trace when the scenario has one), "expected", "trace"
-  std::int64_t trace_steps = 4;           // trace-driven: batches sampled from the trace per layer
+  bool use_scale_up = true;            // dispatch may use the scale-up fabric inside a node
+  std::int64_t mtp_draft_tokens = 0;   // multi-token prediction: draft tokens verified per decode step
+  double mtp_acceptance_rate = 0.0;    // probability that each successive draft token is accepted
+  std::int64_t pp_microbatches = 0;    // micro-batches in flight over the pipeline (0 = pp)
+  double price_per_gpu_hour_usd = 0.0; // 0 = no cost figures
+  bool kv_bound_batch = true;          // decode batch limited to what fits in HBM
+  bool kv_transfer = true;             // disaggregation: TTFT includes moving the prompt's KV to the decode pool
+  std::string routing_source = "auto"; // "auto" (trace when the scenario has one), "expected", "trace"
+  std::int64_t trace_steps = 4;        // trace-driven: batches sampled from the trace per layer
 };
 
 // Reads Scenario::extensions["engine"] (absent = defaults). Problems go to `diagnostics`.

@@ -32,7 +32,9 @@ struct NetworkMemo {
 };
 thread_local NetworkMemo g_memo;
 
-void put(std::string& key, double v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put(std::string& key, double v) {
+  key.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
 void put(std::string& key, const std::string& v) {
   key += v;
   key += '\0';
@@ -40,32 +42,56 @@ void put(std::string& key, const std::string& v) {
 
 // Everything an all-to-all result depends on, as bytes (kernel, placement strategy, kernel-cost source, topology,
 // EP and slots, tokens, routing, payload, kernel costs, options).
-std::string network_key(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel, const TopologyParams& tp,
-                        double tokens, double exponent, const DispatchPayload& payload, const KernelCosts& costs) {
+std::string network_key(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel,
+                        const TopologyParams& tp, double tokens, double exponent, const DispatchPayload& payload,
+                        const KernelCosts& costs) {
   const auto& d = s.deployment;
   std::string key;
   key.reserve(288);
   put(key, kernel);
   put(key, s.scenario.placement.strategy);
   put(key, c.network_calibration.empty() ? s.system.name : c.network_calibration);
-  for (double v : {double(tp.nodes), double(tp.gpus_per_node), double(static_cast<int>(tp.scale_up_topology)),
-                   tp.scale_up_link_bandwidth_bytes_per_s, tp.scale_up_links_per_device, tp.scale_up_latency_seconds,
-                   tp.scale_up_achievable_fraction, double(tp.has_scale_out), tp.nic_bandwidth_bytes_per_s,
-                   tp.nics_per_gpu, tp.nic_latency_seconds, tp.nic_achievable_fraction, double(tp.rail_optimized),
-                   tp.oversubscription, double(d.moe_ep), double(d.expert_slots_per_gpu), tokens, exponent,
-                   double(s.model.moe.num_routed_experts), double(s.model.moe.top_k), double(s.model.moe.num_groups),
-                   payload.dispatch_bytes_per_token, payload.combine_bytes_per_token, costs.fixed_seconds,
-                   costs.per_message_seconds, costs.scale_up_efficiency, costs.scale_out_efficiency,
-                   costs.per_sm_bytes_per_s, costs.num_sms, double(c.use_scale_up)})
+  for (double v : {double(tp.nodes),
+                   double(tp.gpus_per_node),
+                   double(static_cast<int>(tp.scale_up_topology)),
+                   tp.scale_up_link_bandwidth_bytes_per_s,
+                   tp.scale_up_links_per_device,
+                   tp.scale_up_latency_seconds,
+                   tp.scale_up_achievable_fraction,
+                   double(tp.has_scale_out),
+                   tp.nic_bandwidth_bytes_per_s,
+                   tp.nics_per_gpu,
+                   tp.nic_latency_seconds,
+                   tp.nic_achievable_fraction,
+                   double(tp.rail_optimized),
+                   tp.oversubscription,
+                   double(d.moe_ep),
+                   double(d.expert_slots_per_gpu),
+                   tokens,
+                   exponent,
+                   double(s.model.moe.num_routed_experts),
+                   double(s.model.moe.top_k),
+                   double(s.model.moe.num_groups),
+                   payload.dispatch_bytes_per_token,
+                   payload.combine_bytes_per_token,
+                   costs.fixed_seconds,
+                   costs.per_message_seconds,
+                   costs.scale_up_efficiency,
+                   costs.scale_out_efficiency,
+                   costs.per_sm_bytes_per_s,
+                   costs.num_sms,
+                   double(c.use_scale_up)})
     put(key, v);
   return key;
 }
 
-KernelCosts kernel_costs(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel, bool& calibrated) {
+KernelCosts kernel_costs(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel,
+                         bool& calibrated) {
   KernelCosts costs;
   calibrated = false;
   if (c.network_calibration == "none") return costs;
-  const NetworkCalibration* cal = find_network_calibration(c.network_calibration.empty() ? s.system.name : c.network_calibration);
+  const NetworkCalibration* cal =
+      find_network_calibration(c.network_calibration.empty() ? s.system.name : c.network_calibration);
   if (!cal) return costs;
   auto it = cal->dispatch_kernels.find(kernel);
   if (it == cal->dispatch_kernels.end()) return costs;
@@ -105,13 +131,15 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   if (!kernel) throw std::invalid_argument("unknown dispatch kernel \"" + out.kernel + "\"");
   const auto& d = s.deployment;
   TopologyParams tp = Topology::params_from_scenario(s);
-  tp.nodes = static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
+  tp.nodes =
+      static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
   const auto& w = s.scenario.workload;
   const bool power = s.scenario.routing.kind == RoutingKind::power_law;
   const double exponent = power ? s.scenario.routing.power_law_exponent : 0.0;
   bool calibrated = false;
   const KernelCosts costs = kernel_costs(s, c, out.kernel, calibrated);
-  const DispatchPayload payload = DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
+  const DispatchPayload payload =
+      DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
 
   std::string key;
   if (g_cache_enabled) {
@@ -216,7 +244,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
                          std::to_string(tr.num_experts()) + " experts, top-" + std::to_string(tr.top_k()));
   const auto& d = s.deployment;
   TopologyParams tp = Topology::params_from_scenario(s);
-  tp.nodes = static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
+  tp.nodes =
+      static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
   const Topology topo(tp);
   const auto ep = static_cast<std::int32_t>(std::min<std::int64_t>(d.moe_ep, topo.num_gpus()));
   const std::int32_t gpn = tp.gpus_per_node;
@@ -226,7 +255,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   const placement::PlacementStrategy* strategy = placement::find_placement_strategy(s.scenario.placement.strategy);
   if (!strategy) {
     std::string names;
-    for (const auto& n : placement::placement_strategy_names()) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : placement::placement_strategy_names())
+      names += (names.empty() ? "" : ", ") + n;
     throw InputError(file, "/placement/strategy",
                      "unknown placement strategy \"" + s.scenario.placement.strategy + "\"; expected one of " + names);
   }
@@ -237,7 +267,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     std::lock_guard<std::mutex> lock(g_plan_mutex);
     auto it = te.plans.find(plan_key);
     if (it == te.plans.end()) {
-      placement::PlacementProblem problem{*te.stats, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)}, {}};
+      placement::PlacementProblem problem{
+          *te.stats, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)}, {}};
       problem.options.bytes_per_token =
           static_cast<double>(s.model.hidden_size) * bytes_per_element(s.scenario.workload.dtypes.dispatch);
       it = te.plans.emplace(plan_key, strategy->fit(problem)).first;
@@ -252,12 +283,13 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   out.calibrated = calibrated;
   out.communication_sms = costs.num_sms;
   const auto& w = s.scenario.workload;
-  const DispatchPayload payload = DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
+  const DispatchPayload payload =
+      DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
   // Memo: the trace, its format and the batches sampled, on top of the expected-value key.
   std::string key;
   if (g_cache_enabled) {
-    key = "trace\0" + trace_path(s) + '\0' + s.scenario.routing.trace_format + '\0' + std::to_string(c.trace_steps) + '\0' +
-          network_key(s, c, out.kernel, tp, tokens, 0.0, payload, costs);
+    key = "trace\0" + trace_path(s) + '\0' + s.scenario.routing.trace_format + '\0' + std::to_string(c.trace_steps) +
+          '\0' + network_key(s, c, out.kernel, tp, tokens, 0.0, payload, costs);
     auto it = g_memo.map.find(key);
     if (it != g_memo.map.end()) {
       ++g_stats.network_hits;
@@ -289,7 +321,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     for (std::size_t r = 0; r < assigned.size() && r < te.stats->requests.size(); ++r)
       home[te.stats->requests[r]] = assigned[r];
   } else {
-    for (std::size_t r = 0; r < home.size(); ++r) home[r] = static_cast<std::int32_t>(r % static_cast<std::size_t>(nodes));
+    for (std::size_t r = 0; r < home.size(); ++r)
+      home[r] = static_cast<std::int32_t>(r % static_cast<std::size_t>(nodes));
   }
   std::vector<std::int32_t> token_request(0);
   auto request_of = [&](std::uint64_t tok) {
@@ -298,8 +331,10 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     std::size_t lo = 0, hi = reqs.size();
     while (hi - lo > 1) {
       const std::size_t mid = (lo + hi) / 2;
-      if (reqs[mid].token_begin <= tok) lo = mid;
-      else hi = mid;
+      if (reqs[mid].token_begin <= tok)
+        lo = mid;
+      else
+        hi = mid;
     }
     return lo;
   };
@@ -333,7 +368,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
       routing.experts.resize(batch_tokens * routing.top_k);
       for (std::uint64_t i = 0; i < batch_tokens; ++i) {
         const auto ids = tr.experts((begin + i) % total, l);
-        for (std::int32_t j = 0; j < routing.top_k; ++j) routing.experts[i * routing.top_k + j] = ids[j];
+        for (std::int32_t j = 0; j < routing.top_k; ++j)
+          routing.experts[i * routing.top_k + j] = ids[j];
       }
       const Placement& p = plan->layers[std::min<std::size_t>(l, plan->layers.size() - 1)];
       const DispatchResult& r = evaluate_dispatch(*kernel, topo, p, routing, payload, costs, options, ws);
@@ -346,7 +382,9 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
       std::int32_t bg = 0;
       for (std::int32_t g = 0; g < ep; ++g) {
         sum += r.expert_tokens_per_gpu[static_cast<std::size_t>(g)];
-        if (r.expert_tokens_per_gpu[static_cast<std::size_t>(g)] > r.expert_tokens_per_gpu[static_cast<std::size_t>(bg)]) bg = g;
+        if (r.expert_tokens_per_gpu[static_cast<std::size_t>(g)] >
+            r.expert_tokens_per_gpu[static_cast<std::size_t>(bg)])
+          bg = g;
       }
       mean += sum / std::max(1, ep);
       if (r.max_expert_tokens_per_gpu > best_gpu_load) {
@@ -372,7 +410,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   out.mean_gpu_expert_tokens = mean / n;
   // The grouped GEMM runs the busiest GPU's slots at the average busiest load, shaped like the worst batch seen.
   double slot_sum = 0;
-  for (auto x : slot_tokens) slot_sum += static_cast<double>(x);
+  for (auto x : slot_tokens)
+    slot_sum += static_cast<double>(x);
   if (slot_sum > 0)
     for (auto& x : slot_tokens)
       x = static_cast<std::int64_t>(std::llround(static_cast<double>(x) * out.busiest_gpu_expert_tokens / slot_sum));
@@ -403,7 +442,9 @@ MoeNetworkCost moe_network_cost(const ResolvedScenario& s, Phase phase, double t
   return expected_cost(s, phase, tokens_per_gpu, c);
 }
 
-EngineCacheStats engine_cache_stats() { return g_stats; }
+EngineCacheStats engine_cache_stats() {
+  return g_stats;
+}
 void set_engine_network_cache(bool enabled) {
   g_cache_enabled = enabled;
   if (!enabled) g_memo.map.clear();

@@ -19,11 +19,11 @@ struct MoeNetworkCost {
   double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes (expected maximum)
   double mean_gpu_expert_tokens = 0;
   std::vector<std::int64_t> busiest_gpu_slot_tokens; // trace-driven: per slot of the busiest GPU; else empty
-  double scale_up_bytes_per_gpu = 0;  // dispatch + combine bytes per GPU of the EP group
+  double scale_up_bytes_per_gpu = 0;                 // dispatch + combine bytes per GPU of the EP group
   double scale_out_bytes_per_gpu = 0;
   double scale_up_bandwidth_per_gpu = 0;  // achievable, one direction (for utilization)
   double scale_out_bandwidth_per_gpu = 0; // 0 without a scale-out network
-  double communication_sms = 0; // SMs the dispatch/combine kernels occupy while they run (0: none reserved)
+  double communication_sms = 0;           // SMs the dispatch/combine kernels occupy while they run (0: none reserved)
   bool calibrated = false;
 };
 

@@ -20,8 +20,8 @@
 namespace moescope {
 
 const std::vector<std::string>& engine_components() {
-  static const std::vector<std::string> c = {"attention",      "tp_all_reduce", "norms",     "gate",
-                                             "dispatch",       "routed_experts", "combine",  "shared_experts",
+  static const std::vector<std::string> c = {"attention",         "tp_all_reduce",  "norms",   "gate",
+                                             "dispatch",          "routed_experts", "combine", "shared_experts",
                                              "moe_tp_all_reduce", "dense_ffn"};
   return c;
 }
@@ -82,7 +82,8 @@ std::vector<std::int64_t> spread(double total, std::int64_t slots) {
   slots = std::max<std::int64_t>(slots, 1);
   const auto n = static_cast<std::int64_t>(std::llround(std::max(0.0, total)));
   std::vector<std::int64_t> out(static_cast<std::size_t>(slots), n / slots);
-  for (std::int64_t i = 0; i < n % slots; ++i) out[static_cast<std::size_t>(i)] += 1;
+  for (std::int64_t i = 0; i < n % slots; ++i)
+    out[static_cast<std::size_t>(i)] += 1;
   return out;
 }
 
@@ -94,8 +95,8 @@ struct LayerKind {
 
 std::vector<LayerKind> stage_layer_kinds(const ResolvedScenario& s, std::vector<int>* sequence = nullptr) {
   const auto& m = s.model;
-  const std::int64_t layers = std::max<std::int64_t>(s.deployment.layers_per_stage > 0 ? s.deployment.layers_per_stage
-                                                                                         : m.num_layers, 0);
+  const std::int64_t layers =
+      std::max<std::int64_t>(s.deployment.layers_per_stage > 0 ? s.deployment.layers_per_stage : m.num_layers, 0);
   std::vector<LayerKind> kinds;
   // The busiest stage holds the MoE layers first counted from the end (stages after the dense prefix): count
   // dense layers only as far as the model has them in the stage's window of the first stage when pp == 1.
@@ -104,7 +105,8 @@ std::vector<LayerKind> stage_layer_kinds(const ResolvedScenario& s, std::vector<
     const std::int64_t layer = std::min(offset + i, m.num_layers - 1);
     const bool moe = m.is_moe_layer(layer);
     const bool sliding = m.uses_sliding_window(layer);
-    auto it = std::find_if(kinds.begin(), kinds.end(), [&](const LayerKind& k) { return k.moe == moe && k.sliding == sliding; });
+    auto it = std::find_if(kinds.begin(), kinds.end(),
+                           [&](const LayerKind& k) { return k.moe == moe && k.sliding == sliding; });
     if (it == kinds.end()) {
       kinds.push_back({moe, sliding, 1});
       it = kinds.end() - 1;
@@ -118,8 +120,20 @@ std::vector<LayerKind> stage_layer_kinds(const ResolvedScenario& s, std::vector<
 
 // Costs of one layer kind for one micro-batch: compute buckets from the compute module, communication buckets
 // from the network module.
-enum Bucket { kAttention, kTpAllReduce, kNorms, kGate, kDispatch, kRoutedExperts, kCombine, kSharedExperts,
-              kMoeTpAllReduce, kDenseFfn, kOther, kBuckets };
+enum Bucket {
+  kAttention,
+  kTpAllReduce,
+  kNorms,
+  kGate,
+  kDispatch,
+  kRoutedExperts,
+  kCombine,
+  kSharedExperts,
+  kMoeTpAllReduce,
+  kDenseFfn,
+  kOther,
+  kBuckets
+};
 
 int bucket_of(const std::string& component) {
   const auto& names = engine_components();
@@ -150,7 +164,8 @@ struct LayerCost {
   std::map<std::string, double> to_map() const {
     std::map<std::string, double> m;
     for (int i = 0; i < kOther; ++i)
-      if (present[static_cast<std::size_t>(i)]) m[engine_components()[static_cast<std::size_t>(i)]] = seconds[static_cast<std::size_t>(i)];
+      if (present[static_cast<std::size_t>(i)])
+        m[engine_components()[static_cast<std::size_t>(i)]] = seconds[static_cast<std::size_t>(i)];
     if (present[kOther]) m["other"] = seconds[kOther];
     return m;
   }
@@ -164,7 +179,9 @@ struct OpsEntry {
 };
 thread_local std::unordered_map<std::string, OpsEntry> g_ops_memo;
 
-void key_put(std::string& k, std::int64_t v) { k.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void key_put(std::string& k, std::int64_t v) {
+  k.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
 
 const OpsEntry& layer_ops(const ResolvedScenario& s, const LayerTokens& t, bool moe, bool sliding) {
   const auto& d = s.deployment;
@@ -173,18 +190,20 @@ const OpsEntry& layer_ops(const ResolvedScenario& s, const LayerTokens& t, bool 
   key.reserve(160);
   key += s.model.name;
   key += '\0';
-  for (std::int64_t v : {s.model.num_layers, s.model.hidden_size, d.attention_tp, d.moe_tp, d.moe_ep, d.expert_slots_per_gpu,
-                         std::int64_t(dt.weights), std::int64_t(dt.activations), std::int64_t(dt.kv_cache),
-                         std::int64_t(t.phase), t.rank_sequences, t.query_tokens, t.kv_length, t.rank_tokens,
-                         t.moe_tokens_per_gpu, std::int64_t(moe), std::int64_t(sliding)})
+  for (std::int64_t v : {s.model.num_layers, s.model.hidden_size, d.attention_tp, d.moe_tp, d.moe_ep,
+                         d.expert_slots_per_gpu, std::int64_t(dt.weights), std::int64_t(dt.activations),
+                         std::int64_t(dt.kv_cache), std::int64_t(t.phase), t.rank_sequences, t.query_tokens,
+                         t.kv_length, t.rank_tokens, t.moe_tokens_per_gpu, std::int64_t(moe), std::int64_t(sliding)})
     key_put(key, v);
-  for (auto x : t.busiest_expert_tokens) key_put(key, x);
+  for (auto x : t.busiest_expert_tokens)
+    key_put(key, x);
   auto it = g_ops_memo.find(key);
   if (it != g_ops_memo.end()) return it->second;
   if (g_ops_memo.size() > 4096) g_ops_memo.clear();
   OpsEntry e;
   e.ops = layer_operators(s.model, d, dt, t, moe, sliding);
-  for (const auto& op : e.ops) e.buckets.push_back(bucket_of(op.component));
+  for (const auto& op : e.ops)
+    e.buckets.push_back(bucket_of(op.component));
   return g_ops_memo.emplace(std::move(key), std::move(e)).first->second;
 }
 
@@ -210,8 +229,9 @@ struct CollectiveTimer {
 };
 
 // `reduced`: the compute engine on the SMs the communication kernels leave free (null: no SM sharing).
-LayerCost layer_cost(const ResolvedScenario& s, const ComputeEngine& engine, const LayerTokens& t, const LayerKind& kind,
-                     const MoeNetworkCost* net, CollectiveTimer& coll, const ComputeEngine* reduced = nullptr) {
+LayerCost layer_cost(const ResolvedScenario& s, const ComputeEngine& engine, const LayerTokens& t,
+                     const LayerKind& kind, const MoeNetworkCost* net, CollectiveTimer& coll,
+                     const ComputeEngine* reduced = nullptr) {
   LayerCost c;
   const auto& d = s.deployment;
   const OpsEntry& entry = layer_ops(s, t, kind.moe, kind.sliding);
@@ -301,7 +321,8 @@ double layer_time(const LayerCost& full, Overlap o) {
     const double shared = full.comm_uses_sms ? full.busy[kSharedExperts] : full.shared;
     return full.compute - full.shared + other_comm + std::max(moe_comm, shared);
   }
-  default: return full.compute + full.communication;
+  default:
+    return full.compute + full.communication;
   }
 }
 
@@ -371,7 +392,8 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
     if (units > sms) {
       reduced_acc = s.accelerator;
       reduced_acc->compute_units.value = units - sms;
-      for (auto& [dt, q] : reduced_acc->peak_dense_flop_per_s) q.value *= (units - sms) / units;
+      for (auto& [dt, q] : reduced_acc->peak_dense_flop_per_s)
+        q.value *= (units - sms) / units;
       reduced.emplace(*reduced_acc, engine.calibration(), engine.options());
       sc.communication_sms = sms;
     }
@@ -425,10 +447,12 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
   thread_local std::vector<int> region_kinds;
   auto flush = [&] {
     if (region.empty()) return;
-    const TboSchedule sched = simulate_two_batch(region, phase == Phase::prefill ? TboOrder::prefill : TboOrder::decode);
+    const TboSchedule sched =
+        simulate_two_batch(region, phase == Phase::prefill ? TboOrder::prefill : TboOrder::decode);
     // The ideal bound of the region (never above the schedule: clamped where the per-op SM slowdowns differ).
     double ideal = 0;
-    for (int k : region_kinds) ideal += kind_ideal[static_cast<std::size_t>(k)];
+    for (int k : region_kinds)
+      ideal += kind_ideal[static_cast<std::size_t>(k)];
     const double scale = ideal > sched.makespan && ideal > 0 ? sched.makespan / ideal : 1.0;
     double prev = 0;
     for (std::size_t i = 0; i < region.size(); ++i) {
@@ -492,11 +516,10 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
     }
     LayerKind k{m.is_moe(), false, 1};
     const LayerCost lc = layer_cost(s, engine, t1, k, m.is_moe() ? &net1 : nullptr, coll);
-    const OperatorWork proj[] = {
-        dense_gemm("mtp.eh_proj", "mtp", t1.rank_tokens, m.hidden_size, 2 * m.hidden_size,
-                   s.scenario.workload.dtypes.weights),
-        dense_gemm("mtp.lm_head", "mtp", t1.rank_tokens, m.vocab_size / tp, m.hidden_size, DataType::bf16,
-                   DataType::fp32)};
+    const OperatorWork proj[] = {dense_gemm("mtp.eh_proj", "mtp", t1.rank_tokens, m.hidden_size, 2 * m.hidden_size,
+                                            s.scenario.workload.dtypes.weights),
+                                 dense_gemm("mtp.lm_head", "mtp", t1.rank_tokens, m.vocab_size / tp, m.hidden_size,
+                                            DataType::bf16, DataType::fp32)};
     double extra = 0, extra_flop = 0, extra_bytes = 0;
     for (const auto& op : proj) {
       extra += engine.evaluate(op).seconds;
@@ -536,13 +559,16 @@ ResolvedScenario pool_scenario(const ResolvedScenario& s, Phase phase) {
   d.nodes = phase == Phase::prefill ? spec.prefill_nodes : spec.decode_nodes;
   d.total_gpus = d.nodes * d.gpus_per_node;
   d.pp = std::max<std::int64_t>(1, std::min(d.pp, d.total_gpus));
-  while (d.total_gpus % d.pp != 0) d.pp -= 1;
+  while (d.total_gpus % d.pp != 0)
+    d.pp -= 1;
   d.gpus_per_stage = d.total_gpus / d.pp;
   d.attention_tp = std::min(d.attention_tp, d.gpus_per_stage);
-  while (d.gpus_per_stage % d.attention_tp != 0) d.attention_tp -= 1;
+  while (d.gpus_per_stage % d.attention_tp != 0)
+    d.attention_tp -= 1;
   d.attention_dp = d.gpus_per_stage / d.attention_tp;
   d.moe_tp = std::min(d.moe_tp, d.gpus_per_stage);
-  while (d.gpus_per_stage % d.moe_tp != 0) d.moe_tp -= 1;
+  while (d.gpus_per_stage % d.moe_tp != 0)
+    d.moe_tp -= 1;
   d.moe_ep = d.gpus_per_stage / d.moe_tp;
   if (s.model.is_moe()) {
     const std::int64_t experts = s.model.moe.num_routed_experts;
@@ -584,7 +610,8 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
   r.memory_weight_bytes = f.weight_bytes;
   r.memory_capacity_bytes = f.capacity_bytes;
   r.max_batch_per_gpu_that_fits = f.max_batch_per_gpu_that_fits;
-  const double kv_per_sequence = f.sequences_per_gpu > 0 ? f.kv_cache_bytes / static_cast<double>(f.sequences_per_gpu) : 0.0;
+  const double kv_per_sequence =
+      f.sequences_per_gpu > 0 ? f.kv_cache_bytes / static_cast<double>(f.sequences_per_gpu) : 0.0;
   const double tp = static_cast<double>(std::max<std::int64_t>(d.attention_tp, 1));
 
   double per_gpu = 0; // decode: sequences per GPU; prefill: computed tokens per GPU
@@ -603,9 +630,10 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
     r.memory_kv_cache_bytes = kv_per_sequence * per_gpu * tp;
   } else {
     // 0 tokens per GPU = one prompt per GPU (its uncached part).
-    const std::int64_t cached = static_cast<std::int64_t>(std::floor(w.kv_cache_hit_rate * static_cast<double>(w.input_tokens)));
+    const std::int64_t cached =
+        static_cast<std::int64_t>(std::floor(w.kv_cache_hit_rate * static_cast<double>(w.input_tokens)));
     per_gpu = static_cast<double>(w.prefill_tokens_per_gpu > 0 ? w.prefill_tokens_per_gpu
-                                                                : std::max<std::int64_t>(1, w.input_tokens - cached));
+                                                               : std::max<std::int64_t>(1, w.input_tokens - cached));
     const LayerTokens t = make_tokens(s, phase, per_gpu, 1);
     r.memory_kv_cache_bytes = kv_per_sequence * static_cast<double>(t.rank_sequences);
   }
@@ -621,14 +649,17 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
   const LayerTokens t = make_tokens(s, phase, mb, q);
 
   for (auto& lb : sc.layers)
-    lb.seconds = pick(cfg.overlap, lb.serial_seconds, lb.two_batch_seconds, lb.two_batch_ideal_seconds, lb.intra_layer_seconds);
+    lb.seconds =
+        pick(cfg.overlap, lb.serial_seconds, lb.two_batch_seconds, lb.two_batch_ideal_seconds, lb.intra_layer_seconds);
   r.layers = std::move(sc.layers);
   r.outer_seconds = sc.outer;
   r.moe = sc.moe;
   if (!r.moe.note.empty()) r.notes.push_back(r.moe.note);
   for (const auto& lb : r.layers)
-    for (const auto& [k, v] : lb.component_seconds) r.step_component_seconds[k] += static_cast<double>(lb.count) * v;
-  for (const auto& [k, v] : r.outer_seconds) r.step_component_seconds[k] += v;
+    for (const auto& [k, v] : lb.component_seconds)
+      r.step_component_seconds[k] += static_cast<double>(lb.count) * v;
+  for (const auto& [k, v] : r.outer_seconds)
+    r.step_component_seconds[k] += v;
   r.stage_seconds_serial = sc.serial;
   r.stage_seconds_two_batch = sc.two_batch;
   r.stage_seconds_two_batch_ideal = sc.two_batch_ideal;
@@ -651,8 +682,9 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
     if (phase == Phase::decode) return std::max(M, P) * (stage + send);
     return (M + P - 1.0) * (stage + send);
   };
-  r.pipeline_bubble_fraction = d.pp <= 1 ? 0.0 : phase == Phase::decode ? std::max(0.0, P - M) / std::max(M, P)
-                                                                         : (P - 1.0) / (M + P - 1.0);
+  r.pipeline_bubble_fraction = d.pp <= 1                ? 0.0
+                               : phase == Phase::decode ? std::max(0.0, P - M) / std::max(M, P)
+                                                        : (P - 1.0) / (M + P - 1.0);
   r.step_seconds_by_overlap_none = wall(sc.serial);
   r.step_seconds_by_overlap_two_batch = wall(sc.two_batch);
   r.step_seconds_by_overlap_two_batch_ideal = wall(sc.two_batch_ideal);
@@ -675,13 +707,15 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
   } else {
     // Prompts per GPU per step: computed tokens over the uncached part of one prompt (a fraction when a step
     // holds a chunk of a prompt).
-    const std::int64_t cached = static_cast<std::int64_t>(std::floor(w.kv_cache_hit_rate * static_cast<double>(w.input_tokens)));
+    const std::int64_t cached =
+        static_cast<std::int64_t>(std::floor(w.kv_cache_hit_rate * static_cast<double>(w.input_tokens)));
     const double uncached = static_cast<double>(std::max<std::int64_t>(1, w.input_tokens - cached));
     const double sequences = per_gpu / uncached;
     r.sequences_per_gpu_per_step = sequences;
     r.tokens_per_gpu_per_step = per_gpu;
     r.ttft_seconds = r.step_seconds;
-    r.tokens_per_s_per_gpu = r.step_seconds > 0 ? sequences * static_cast<double>(w.input_tokens) / r.step_seconds / P : 0.0;
+    r.tokens_per_s_per_gpu =
+        r.step_seconds > 0 ? sequences * static_cast<double>(w.input_tokens) / r.step_seconds / P : 0.0;
     r.computed_tokens_per_s_per_gpu = r.step_seconds > 0 ? per_gpu / r.step_seconds / P : 0.0;
   }
   r.tokens_per_s_per_node = r.tokens_per_s_per_gpu * gpus_per_node;
@@ -724,12 +758,16 @@ DeploymentResult evaluate_deployment(const ResolvedScenario& s, const EngineConf
   out.compute_calibration = cfg.compute.mode == EngineMode::calibrated ? calibration_for(cal_name).file : "";
   const Phase want = all_phases ? Phase::both : s.scenario.workload.phase;
   if (want == Phase::prefill || want == Phase::both) {
-    if (out.disaggregated) out.prefill = evaluate_phase(pool_scenario(s, Phase::prefill), Phase::prefill, cfg);
-    else out.prefill = evaluate_phase(s, Phase::prefill, cfg);
+    if (out.disaggregated)
+      out.prefill = evaluate_phase(pool_scenario(s, Phase::prefill), Phase::prefill, cfg);
+    else
+      out.prefill = evaluate_phase(s, Phase::prefill, cfg);
   }
   if (want == Phase::decode || want == Phase::both) {
-    if (out.disaggregated) out.decode = evaluate_phase(pool_scenario(s, Phase::decode), Phase::decode, cfg);
-    else out.decode = evaluate_phase(s, Phase::decode, cfg);
+    if (out.disaggregated)
+      out.decode = evaluate_phase(pool_scenario(s, Phase::decode), Phase::decode, cfg);
+    else
+      out.decode = evaluate_phase(s, Phase::decode, cfg);
   }
   // Disaggregation: the prompt's KV cache moves from the prefill pool to the decode pool before the first token.
   if (out.disaggregated && out.prefill.evaluated && cfg.kv_transfer) {
@@ -738,8 +776,8 @@ DeploymentResult evaluate_deployment(const ResolvedScenario& s, const EngineConf
     const Topology topo = Topology::from_scenario(s);
     const double bw = topo.has_scale_out() ? topo.scale_out_bandwidth_per_gpu() : topo.scale_up_bandwidth_per_gpu();
     if (bw > 0) {
-      out.prefill.kv_transfer_seconds = per_token * static_cast<double>(s.scenario.workload.input_tokens) *
-                                        static_cast<double>(s.deployment.pp) / bw;
+      out.prefill.kv_transfer_seconds =
+          per_token * static_cast<double>(s.scenario.workload.input_tokens) * static_cast<double>(s.deployment.pp) / bw;
       out.prefill.ttft_seconds += out.prefill.kv_transfer_seconds;
     }
   }
@@ -757,7 +795,8 @@ Json layer_json(const LayerBreakdown& l) {
   j["id"] = l.id;
   j["count"] = l.count;
   Json b = Json::object();
-  for (const auto& [k, v] : l.component_seconds) b[k] = v;
+  for (const auto& [k, v] : l.component_seconds)
+    b[k] = v;
   j["seconds_by_component"] = b;
   j["compute_seconds"] = l.compute_seconds;
   j["communication_seconds"] = l.communication_seconds;
@@ -819,13 +858,16 @@ Json phase_result_to_json(const PhaseResult& r) {
   if (r.cost_per_million_tokens_usd > 0) j["cost_per_million_tokens_usd"] = r.cost_per_million_tokens_usd;
   if (r.energy_per_token_joules > 0) j["energy_per_token_joules"] = r.energy_per_token_joules;
   Json comps = Json::object();
-  for (const auto& [k, v] : r.step_component_seconds) comps[k] = v;
+  for (const auto& [k, v] : r.step_component_seconds)
+    comps[k] = v;
   j["step_seconds_by_component_no_overlap"] = comps;
   Json layers = Json::array();
-  for (const auto& l : r.layers) layers.push_back(layer_json(l));
+  for (const auto& l : r.layers)
+    layers.push_back(layer_json(l));
   j["layers"] = layers;
   Json outer = Json::object();
-  for (const auto& [k, v] : r.outer_seconds) outer[k] = v;
+  for (const auto& [k, v] : r.outer_seconds)
+    outer[k] = v;
   j["outer_seconds"] = outer;
   if (!r.moe.kernel.empty()) {
     const auto& t = r.moe;
@@ -857,7 +899,8 @@ Json deployment_result_to_json(const DeploymentResult& r) {
   if (r.decode.evaluated) j["decode"] = phase_result_to_json(r.decode);
   const auto m = deployment_metrics(r);
   Json summary = Json::object();
-  for (const auto& [k, v] : m) summary[k] = v;
+  for (const auto& [k, v] : m)
+    summary[k] = v;
   j["summary"] = summary;
   return j;
 }

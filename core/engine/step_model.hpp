@@ -21,16 +21,16 @@ const std::vector<std::string>& engine_components();
 // One layer type (dense / MoE / MTP module) of a step: seconds per occurrence of each bucket, and the layer's time
 // under each overlap assumption.
 struct LayerBreakdown {
-  std::string id;          // "dense", "moe", "mtp"
-  std::int64_t count = 0;  // occurrences per step on the busiest pipeline stage
+  std::string id;                                  // "dense", "moe", "mtp"
+  std::int64_t count = 0;                          // occurrences per step on the busiest pipeline stage
   std::map<std::string, double> component_seconds; // bucket -> seconds per occurrence (no overlap, full batch)
-  double compute_seconds = 0;            // compute stream, full batch
-  double communication_seconds = 0;      // communication stream, full batch
-  double serial_seconds = 0;             // overlap none
-  double two_batch_seconds = 0;          // two half-batches, dependency-aware two-stream schedule (per layer)
-  double two_batch_ideal_seconds = 0;    // two half-batches, perfect overlap (the longer stream)
-  double intra_layer_seconds = 0;        // shared experts hidden under dispatch + combine
-  double seconds = 0;                    // under the configured overlap
+  double compute_seconds = 0;                      // compute stream, full batch
+  double communication_seconds = 0;                // communication stream, full batch
+  double serial_seconds = 0;                       // overlap none
+  double two_batch_seconds = 0;                    // two half-batches, dependency-aware two-stream schedule (per layer)
+  double two_batch_ideal_seconds = 0;              // two half-batches, perfect overlap (the longer stream)
+  double intra_layer_seconds = 0;                  // shared experts hidden under dispatch + combine
+  double seconds = 0;                              // under the configured overlap
   double flop = 0;
   double hbm_bytes = 0;
 };
@@ -38,14 +38,14 @@ struct LayerBreakdown {
 // The MoE all-to-all of one layer as the engine used it.
 struct MoeTraffic {
   std::string kernel;
-  std::string placement;       // strategy actually used
-  std::string routing;         // "expected:uniform", "expected:power_law", "trace:<file>"
-  double tokens_per_gpu = 0;   // routed tokens a GPU sends (before top-k)
+  std::string placement;     // strategy actually used
+  std::string routing;       // "expected:uniform", "expected:power_law", "trace:<file>"
+  double tokens_per_gpu = 0; // routed tokens a GPU sends (before top-k)
   double dispatch_seconds = 0, combine_seconds = 0;
   double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes
   double mean_gpu_expert_tokens = 0;
   std::vector<std::int64_t> busiest_gpu_slot_tokens; // per expert slot of the busiest GPU
-  double scale_up_bytes_per_gpu = 0;  // dispatch + combine, per GPU
+  double scale_up_bytes_per_gpu = 0;                 // dispatch + combine, per GPU
   double scale_out_bytes_per_gpu = 0;
   std::string busiest_link;
   bool calibrated = false;
@@ -57,14 +57,14 @@ struct PhaseResult {
   bool evaluated = false;
   std::int64_t nodes = 0, gpus = 0, gpus_per_node = 0; // the pool that runs this phase
   std::int64_t pp = 1, microbatches = 1;
-  double batch_per_gpu = 0;          // decode: sequences per GPU actually run (after the KV bound)
+  double batch_per_gpu = 0; // decode: sequences per GPU actually run (after the KV bound)
   double requested_batch_per_gpu = 0;
   bool kv_bounded = false;
   double tokens_per_gpu_per_step = 0; // decode: new tokens verified per GPU; prefill: computed prompt tokens per GPU
   double sequences_per_gpu_per_step = 0;
 
   std::vector<LayerBreakdown> layers;
-  std::map<std::string, double> outer_seconds; // embedding, lm_head, pipeline_send
+  std::map<std::string, double> outer_seconds;          // embedding, lm_head, pipeline_send
   std::map<std::string, double> step_component_seconds; // bucket -> seconds per step (no overlap)
   double stage_seconds_serial = 0, stage_seconds_two_batch = 0, stage_seconds_two_batch_ideal = 0,
          stage_seconds_intra_layer = 0;
@@ -72,9 +72,9 @@ struct PhaseResult {
   // communication, and the SMs the communication kernels held (0: none).
   double two_batch_compute_idle_seconds = 0;
   double communication_sms = 0;
-  double stage_seconds = 0;          // one pipeline stage, one micro-batch set, configured overlap
+  double stage_seconds = 0; // one pipeline stage, one micro-batch set, configured overlap
   double pipeline_bubble_fraction = 0;
-  double step_seconds = 0;           // wall time of one step (all stages, configured overlap)
+  double step_seconds = 0; // wall time of one step (all stages, configured overlap)
   double step_seconds_by_overlap_none = 0, step_seconds_by_overlap_two_batch = 0,
          step_seconds_by_overlap_two_batch_ideal = 0, step_seconds_by_overlap_intra_layer = 0;
 
@@ -83,7 +83,7 @@ struct PhaseResult {
   double tpot_seconds = 0;             // decode
   double ttft_seconds = 0;             // prefill (+ KV transfer under disaggregation)
   double kv_transfer_seconds = 0;
-  double tokens_per_s_per_gpu = 0;     // decode: output tokens; prefill: input (prompt) tokens
+  double tokens_per_s_per_gpu = 0; // decode: output tokens; prefill: input (prompt) tokens
   double tokens_per_s_per_node = 0;
   double computed_tokens_per_s_per_gpu = 0; // prefill: prompt tokens not served from the prefix cache
 

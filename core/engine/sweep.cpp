@@ -64,7 +64,8 @@ Json numeric(double v) {
 
 std::size_t SweepSpec::num_points() const {
   std::size_t n = 1;
-  for (const auto& a : axes) n *= std::max<std::size_t>(a.values.size(), 1);
+  for (const auto& a : axes)
+    n *= std::max<std::size_t>(a.values.size(), 1);
   return axes.empty() ? 1 : n;
 }
 
@@ -77,8 +78,10 @@ bool set_json_pointer(Json& j, const std::string& path, const Json& value) {
     const std::size_t next = path.find('/', pos);
     std::string token = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
     // Unescape ~1 and ~0 (RFC 6901).
-    for (std::size_t i = 0; (i = token.find("~1", i)) != std::string::npos;) token.replace(i, 2, "/");
-    for (std::size_t i = 0; (i = token.find("~0", i)) != std::string::npos;) token.replace(i, 2, "~");
+    for (std::size_t i = 0; (i = token.find("~1", i)) != std::string::npos;)
+      token.replace(i, 2, "/");
+    for (std::size_t i = 0; (i = token.find("~0", i)) != std::string::npos;)
+      token.replace(i, 2, "~");
     if (cur->is_null()) *cur = Json::object();
     if (!cur->is_object()) return false;
     if (next == std::string::npos) {
@@ -103,8 +106,10 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
     spec.base_file = p.string();
     Diagnostics bd;
     auto bj = read_json_file(spec.base_file, bd);
-    if (!bj) r.error("base", "cannot read the base scenario \"" + spec.base_file + "\": " + bd.to_string());
-    else spec.base = *bj;
+    if (!bj)
+      r.error("base", "cannot read the base scenario \"" + spec.base_file + "\": " + bd.to_string());
+    else
+      spec.base = *bj;
   }
   if (const Json* axes = r.required_array("axes")) {
     if (axes->empty()) r.error("axes", "expected at least one axis");
@@ -123,7 +128,8 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
       } else if (const Json* ps = a.required_array("paths")) {
         for (std::size_t k = 0; k < ps->size(); ++k) {
           if (!(*ps)[k].is_string()) {
-            diagnostics.add(file, ptr + "/paths/" + std::to_string(k), "expected a JSON pointer string, got " + describe_json((*ps)[k]));
+            diagnostics.add(file, ptr + "/paths/" + std::to_string(k),
+                            "expected a JSON pointer string, got " + describe_json((*ps)[k]));
             continue;
           }
           axis.paths.push_back((*ps)[k].get<std::string>());
@@ -133,7 +139,8 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
       for (std::size_t k = 0; k < axis.paths.size(); ++k)
         if (!valid_pointer(axis.paths[k]))
           diagnostics.add(file, ptr + (one ? "/path" : "/paths/" + std::to_string(k)),
-                          "expected a JSON pointer into the scenario such as \"/deployment/nodes\", got \"" + axis.paths[k] + "\"");
+                          "expected a JSON pointer into the scenario such as \"/deployment/nodes\", got \"" +
+                              axis.paths[k] + "\"");
       const int kinds = int(a.has("values")) + int(a.has("range")) + int(a.has("geometric"));
       if (kinds != 1) {
         a.error_here("expected exactly one of \"values\", \"range\" or \"geometric\"");
@@ -149,7 +156,8 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
             if (axis.paths.size() > 1) {
               if (!v.is_array() || v.size() != axis.paths.size()) {
                 diagnostics.add(file, ptr + "/values/" + std::to_string(k),
-                                "expected an array of " + std::to_string(axis.paths.size()) + " values (one per path), got " + describe_json(v));
+                                "expected an array of " + std::to_string(axis.paths.size()) +
+                                    " values (one per path), got " + describe_json(v));
                 continue;
               }
               axis.values.emplace_back(v.begin(), v.end());
@@ -162,10 +170,13 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
         const double start = g.number("start"), stop = g.number("stop"), step = g.number("step", NumberRule::positive);
         g.finish();
         if (g.valid() && step > 0) {
-          if (stop < start) g.error("stop", "expected stop >= start (" + number_text(start) + "), got " + number_text(stop));
-          else if ((stop - start) / step > 1e6) g.error("step", "expected at most 1,000,000 values in the range");
+          if (stop < start)
+            g.error("stop", "expected stop >= start (" + number_text(start) + "), got " + number_text(stop));
+          else if ((stop - start) / step > 1e6)
+            g.error("step", "expected at most 1,000,000 values in the range");
           else
-            for (double x = start; x <= stop + 1e-9 * std::abs(step); x += step) axis.values.push_back({numeric(x)});
+            for (double x = start; x <= stop + 1e-9 * std::abs(step); x += step)
+              axis.values.push_back({numeric(x)});
         }
       } else {
         JsonObjectReader g = a.object("geometric");
@@ -173,7 +184,8 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
         const std::int64_t count = g.integer("count", NumberRule::positive);
         g.finish();
         if (g.valid() && start > 0 && stop > 0 && count > 0) {
-          if (count > 1'000'000) g.error("count", "expected at most 1,000,000 values");
+          if (count > 1'000'000)
+            g.error("count", "expected at most 1,000,000 values");
           else
             for (std::int64_t k = 0; k < count; ++k) {
               const double x = count == 1 ? start : start * std::pow(stop / start, double(k) / double(count - 1));
@@ -188,7 +200,8 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
     }
   }
   if (const Json* p = r.raw("pareto")) {
-    if (!p->is_array()) diagnostics.add(file, "/pareto", "expected an array of {\"metric\", \"goal\"}, got " + describe_json(*p));
+    if (!p->is_array())
+      diagnostics.add(file, "/pareto", "expected an array of {\"metric\", \"goal\"}, got " + describe_json(*p));
     else
       for (std::size_t i = 0; i < p->size(); ++i) {
         JsonObjectReader o((*p)[i], file, "/pareto/" + std::to_string(i), diagnostics);
@@ -202,11 +215,15 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
   }
   if (spec.pareto.empty()) spec.pareto = {{"tokens_per_s_per_gpu", true}, {"latency_seconds", false}};
   if (const Json* m = r.raw("metrics")) {
-    if (!m->is_array()) diagnostics.add(file, "/metrics", "expected an array of metric names, got " + describe_json(*m));
+    if (!m->is_array())
+      diagnostics.add(file, "/metrics", "expected an array of metric names, got " + describe_json(*m));
     else
       for (std::size_t i = 0; i < m->size(); ++i) {
-        if (!(*m)[i].is_string()) diagnostics.add(file, "/metrics/" + std::to_string(i), "expected a metric name, got " + describe_json((*m)[i]));
-        else spec.metrics.push_back((*m)[i].get<std::string>());
+        if (!(*m)[i].is_string())
+          diagnostics.add(file, "/metrics/" + std::to_string(i),
+                          "expected a metric name, got " + describe_json((*m)[i]));
+        else
+          spec.metrics.push_back((*m)[i].get<std::string>());
       }
   }
   spec.details = r.boolean_or("details", false);
@@ -235,7 +252,9 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
       for (std::size_t k = 0; k < spec.axes[i].paths.size(); ++k) {
         Json probe = spec.base;
         if (!set_json_pointer(probe, spec.axes[i].paths[k], spec.axes[i].values[0][k]))
-          diagnostics.add(file, "/axes/" + std::to_string(i) + (spec.axes[i].paths.size() > 1 ? "/paths/" + std::to_string(k) : "/path"),
+          diagnostics.add(file,
+                          "/axes/" + std::to_string(i) +
+                              (spec.axes[i].paths.size() > 1 ? "/paths/" + std::to_string(k) : "/path"),
                           "the path runs through a value that is not an object in the base scenario");
       }
     if (diagnostics.empty()) {
@@ -248,8 +267,11 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
           for (std::size_t k = 0; k < spec.axes[i].paths.size(); ++k) {
             const std::string& p = spec.axes[i].paths[k];
             if (d.location == p || d.location.rfind(p + "/", 0) == 0 || p.rfind(d.location + "/", 0) == 0) {
-              diagnostics.add(file, "/axes/" + std::to_string(i) + (spec.axes[i].paths.size() > 1 ? "/paths/" + std::to_string(k) : "/path"),
-                              "the scenario rejects \"" + p + "\" = " + value_text(spec.axes[i].values[0][k]) + ": " + d.message);
+              diagnostics.add(file,
+                              "/axes/" + std::to_string(i) +
+                                  (spec.axes[i].paths.size() > 1 ? "/paths/" + std::to_string(k) : "/path"),
+                              "the scenario rejects \"" + p + "\" = " + value_text(spec.axes[i].values[0][k]) + ": " +
+                                  d.message);
               attributed = true;
               break;
             }
@@ -306,7 +328,8 @@ bool evaluate_scenario_json(const Json& scenario, const std::string& label, cons
     return true;
   } catch (const InputError& e) {
     error.clear();
-    for (const auto& x : e.diagnostics().items()) error += (error.empty() ? "" : "; ") + x.location + ": " + x.message;
+    for (const auto& x : e.diagnostics().items())
+      error += (error.empty() ? "" : "; ") + x.location + ": " + x.message;
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -318,7 +341,8 @@ SweepResult run_sweep(const SweepSpec& spec, const HardwareDatabase& hwdb, const
   SweepResult res;
   const std::size_t n = spec.num_points();
   res.points.resize(n);
-  std::int64_t threads = spec.threads > 0 ? spec.threads : static_cast<std::int64_t>(std::thread::hardware_concurrency());
+  std::int64_t threads =
+      spec.threads > 0 ? spec.threads : static_cast<std::int64_t>(std::thread::hardware_concurrency());
   threads = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, static_cast<std::int64_t>(n)));
   res.threads = threads;
   std::atomic<std::size_t> next{0}, done{0};
@@ -332,13 +356,15 @@ SweepResult run_sweep(const SweepSpec& spec, const HardwareDatabase& hwdb, const
         SweepPoint& p = res.points[i];
         p.index = i;
         const Json j = sweep_point_json(spec, i, &p.values);
-        p.ok = evaluate_scenario_json(j, spec.base_file, hwdb, catalog, p.metrics, p.error, spec.details ? &p.details : nullptr);
+        p.ok = evaluate_scenario_json(j, spec.base_file, hwdb, catalog, p.metrics, p.error,
+                                      spec.details ? &p.details : nullptr);
         done.fetch_add(1, std::memory_order_relaxed);
       }
     }
   };
   std::vector<std::thread> pool;
-  for (std::int64_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  for (std::int64_t t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
   if (progress) {
     // The calling thread reports progress while the workers run, then joins in.
     std::thread last(worker);
@@ -351,7 +377,8 @@ SweepResult run_sweep(const SweepSpec& spec, const HardwareDatabase& hwdb, const
   } else {
     worker();
   }
-  for (auto& t : pool) t.join();
+  for (auto& t : pool)
+    t.join();
   res.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.pareto_front = mark_pareto(res.points, spec.pareto);
   return res;
@@ -385,7 +412,8 @@ std::vector<std::size_t> mark_pareto(std::vector<SweepPoint>& points, const std:
     double best = -std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < cand.size(); ++i) {
       const std::size_t c = cand[i];
-      const bool duplicate = i > 0 && v(cand[i - 1], 0) == v(c, 0) && v(cand[i - 1], 1) == v(c, 1) && points[cand[i - 1]].pareto;
+      const bool duplicate =
+          i > 0 && v(cand[i - 1], 0) == v(c, 0) && v(cand[i - 1], 1) == v(c, 1) && points[cand[i - 1]].pareto;
       if (v(c, 1) > best || duplicate) {
         points[c].pareto = true;
         front.push_back(c);
@@ -424,7 +452,8 @@ std::vector<std::string> metric_columns(const SweepSpec& spec, const SweepResult
   std::vector<std::string> cols;
   for (const auto& p : r.points)
     if (p.ok) {
-      for (const auto& [k, v] : p.metrics) cols.push_back(k);
+      for (const auto& [k, v] : p.metrics)
+        cols.push_back(k);
       break;
     }
   return cols;
@@ -433,7 +462,8 @@ std::vector<std::string> metric_columns(const SweepSpec& spec, const SweepResult
 std::vector<std::string> axis_columns(const SweepSpec& spec) {
   std::vector<std::string> cols;
   for (const auto& a : spec.axes)
-    for (const auto& p : a.paths) cols.push_back(p);
+    for (const auto& p : a.paths)
+      cols.push_back(p);
   return cols;
 }
 
@@ -443,13 +473,16 @@ std::string sweep_csv(const SweepSpec& spec, const SweepResult& r) {
   const auto axes = axis_columns(spec);
   const auto metrics = metric_columns(spec, r);
   std::string out = "index";
-  for (const auto& a : axes) out += "," + csv_escape(a);
+  for (const auto& a : axes)
+    out += "," + csv_escape(a);
   out += ",status";
-  for (const auto& m : metrics) out += "," + m;
+  for (const auto& m : metrics)
+    out += "," + m;
   out += ",pareto,error\n";
   for (const auto& p : r.points) {
     out += std::to_string(p.index);
-    for (const auto& [path, v] : p.values) out += "," + csv_escape(value_text(v));
+    for (const auto& [path, v] : p.values)
+      out += "," + csv_escape(value_text(v));
     out += p.ok ? ",ok" : ",invalid";
     for (const auto& m : metrics) {
       auto it = p.metrics.find(m);
@@ -470,17 +503,20 @@ Json sweep_json(const SweepSpec& spec, const SweepResult& r) {
     Json x;
     x["paths"] = a.paths;
     Json vals = Json::array();
-    for (const auto& v : a.values) vals.push_back(a.paths.size() == 1 ? v[0] : Json(v));
+    for (const auto& v : a.values)
+      vals.push_back(a.paths.size() == 1 ? v[0] : Json(v));
     x["values"] = vals;
     axes.push_back(x);
   }
   j["axes"] = axes;
   Json obj = Json::array();
-  for (const auto& o : spec.pareto) obj.push_back({{"metric", o.metric}, {"goal", o.maximize ? "max" : "min"}});
+  for (const auto& o : spec.pareto)
+    obj.push_back({{"metric", o.metric}, {"goal", o.maximize ? "max" : "min"}});
   j["pareto_objectives"] = obj;
   j["points_total"] = r.points.size();
   std::size_t ok = 0;
-  for (const auto& p : r.points) ok += p.ok ? 1 : 0;
+  for (const auto& p : r.points)
+    ok += p.ok ? 1 : 0;
   j["points_valid"] = ok;
   j["elapsed_seconds"] = r.elapsed_seconds;
   j["threads"] = r.threads;
@@ -491,12 +527,14 @@ Json sweep_json(const SweepSpec& spec, const SweepResult& r) {
     Json x;
     x["index"] = p.index;
     Json vals = Json::object();
-    for (const auto& [path, v] : p.values) vals[path] = v;
+    for (const auto& [path, v] : p.values)
+      vals[path] = v;
     x["values"] = vals;
     x["status"] = p.ok ? "ok" : "invalid";
     if (!p.ok) x["error"] = p.error;
     Json m = Json::object();
-    for (const auto& [k, v] : p.metrics) m[k] = v;
+    for (const auto& [k, v] : p.metrics)
+      m[k] = v;
     x["metrics"] = m;
     x["pareto"] = p.pareto;
     if (spec.details && p.ok) x["result"] = p.details;
@@ -526,7 +564,8 @@ BisectionResult bisect(const std::function<bool(double)>& satisfied, double lo, 
   double good = slo ? lo : hi, bad = slo ? hi : lo;
   const bool geometric = lo > 0 && hi > 0;
   for (b.iterations = 0; b.iterations < max_iterations; ++b.iterations) {
-    if (std::abs(good - bad) <= rel_tol * std::max(std::abs(good), std::abs(bad)) || std::abs(good - bad) <= abs_tol) break;
+    if (std::abs(good - bad) <= rel_tol * std::max(std::abs(good), std::abs(bad)) || std::abs(good - bad) <= abs_tol)
+      break;
     const double mid = geometric ? std::sqrt(good * bad) : 0.5 * (good + bad);
     if (mid == good || mid == bad) break;
     const bool s = satisfied(mid);
@@ -565,12 +604,14 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
   {
     Json j = scenario;
     if (!set_json_pointer(j, spec.path, spec.integer ? numeric(std::round(spec.lo)) : Json(spec.lo)))
-      throw InputError("<command line>", "--vary", "cannot set \"" + spec.path + "\" in the scenario (not a JSON pointer through objects)");
+      throw InputError("<command line>", "--vary",
+                       "cannot set \"" + spec.path + "\" in the scenario (not a JSON pointer through objects)");
     Diagnostics sd;
     Scenario sc = read_scenario(j, label, sd);
     (void)read_engine_config(sc, sd);
     for (const auto& d : sd.items())
-      if (d.location == spec.path || d.location.rfind(spec.path + "/", 0) == 0 || spec.path.rfind(d.location + "/", 0) == 0)
+      if (d.location == spec.path || d.location.rfind(spec.path + "/", 0) == 0 ||
+          spec.path.rfind(d.location + "/", 0) == 0)
         throw InputError("<command line>", "--vary", "the scenario rejects \"" + spec.path + "\": " + d.message);
     if (!sd.empty()) throw InputError(sd);
   }
@@ -579,8 +620,10 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
     std::map<std::string, double> m;
     if (metric_at(spec.lo, m) && !m.count(spec.metric)) {
       std::string names;
-      for (const auto& [k, v] : m) names += (names.empty() ? "" : ", ") + k;
-      throw InputError("<command line>", "--metric", "unknown metric \"" + spec.metric + "\"; this scenario gives " + names);
+      for (const auto& [k, v] : m)
+        names += (names.empty() ? "" : ", ") + k;
+      throw InputError("<command line>", "--metric",
+                       "unknown metric \"" + spec.metric + "\"; this scenario gives " + names);
     }
   }
   out.bisection = bisect(pred, spec.lo, spec.hi, spec.integer ? 0.0 : spec.rel_tol, 100, spec.integer ? 1.0 : 0.0);
@@ -590,7 +633,9 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
   }
   std::map<std::string, double> m;
   if (metric_at(out.bisection.value, m)) out.metrics_at_value = m;
-  if (!last_error.empty()) out.bisection.message += (out.bisection.message.empty() ? "" : "; ") + std::string("some points were invalid: ") + last_error;
+  if (!last_error.empty())
+    out.bisection.message +=
+        (out.bisection.message.empty() ? "" : "; ") + std::string("some points were invalid: ") + last_error;
   return out;
 }
 
@@ -612,7 +657,8 @@ SensitivityResult sensitivity(const Json& scenario, const std::string& label, do
 
   std::vector<std::pair<std::string, double>> params;
   const auto& a = rs.accelerator;
-  params.emplace_back("/hardware_overrides/accelerator_fields/hbm_bandwidth_bytes_per_s", a.hbm_bandwidth_bytes_per_s.value);
+  params.emplace_back("/hardware_overrides/accelerator_fields/hbm_bandwidth_bytes_per_s",
+                      a.hbm_bandwidth_bytes_per_s.value);
   params.emplace_back("/hardware_overrides/accelerator_fields/hbm_capacity_bytes", a.hbm_capacity_bytes.value);
   for (DataType t : {rs.scenario.workload.dtypes.weights, DataType::bf16}) {
     const DataType eff = a.effective_compute_type(t);
@@ -644,7 +690,8 @@ SensitivityResult sensitivity(const Json& scenario, const std::string& label, do
       (side < 0 ? row.low : row.high) = m;
     }
     for (const auto& metric : out.metrics) {
-      if (!row.low.count(metric) || !row.high.count(metric) || !out.base.count(metric) || out.base.at(metric) == 0) continue;
+      if (!row.low.count(metric) || !row.high.count(metric) || !out.base.count(metric) || out.base.at(metric) == 0)
+        continue;
       row.elasticity[metric] = (row.high.at(metric) - row.low.at(metric)) / out.base.at(metric) / (2.0 * step);
     }
     out.rows.push_back(std::move(row));
@@ -662,7 +709,8 @@ Json sensitivity_json(const SensitivityResult& r) {
   Json j;
   j["relative_step"] = r.step;
   Json base = Json::object();
-  for (const auto& [k, v] : r.base) base[k] = v;
+  for (const auto& [k, v] : r.base)
+    base[k] = v;
   j["base"] = base;
   j["metrics"] = r.metrics;
   Json rows = Json::array();
@@ -677,8 +725,8 @@ Json sensitivity_json(const SensitivityResult& r) {
       if (row.high.count(m)) hi[m] = row.high.at(m);
     }
     x["elasticity"] = el;
-    x["at_low"] = lo;   // parameter x (1 - step): one bar end of a tornado chart
-    x["at_high"] = hi;  // parameter x (1 + step)
+    x["at_low"] = lo;  // parameter x (1 - step): one bar end of a tornado chart
+    x["at_high"] = hi; // parameter x (1 + step)
     rows.push_back(x);
   }
   j["parameters"] = rows;

@@ -17,7 +17,7 @@
 namespace moescope {
 
 struct SweepAxis {
-  std::vector<std::string> paths; // one path, or several set together (zipped axis)
+  std::vector<std::string> paths;        // one path, or several set together (zipped axis)
   std::vector<std::vector<Json>> values; // values[i][p]: value of paths[p] at step i
 };
 
@@ -45,7 +45,8 @@ SweepSpec load_sweep_file(const std::string& path);
 SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& diagnostics);
 
 // The scenario JSON of grid point `index` (row-major over the axes, last axis fastest), and the values set.
-Json sweep_point_json(const SweepSpec& spec, std::size_t index, std::vector<std::pair<std::string, Json>>* set = nullptr);
+Json sweep_point_json(const SweepSpec& spec, std::size_t index,
+                      std::vector<std::pair<std::string, Json>>* set = nullptr);
 // Sets `value` at JSON pointer `path` in `j`, creating objects on the way. Returns false on a malformed pointer or
 // when the path runs through a non-object.
 bool set_json_pointer(Json& j, const std::string& path, const Json& value);
@@ -89,8 +90,8 @@ Json sweep_json(const SweepSpec& spec, const SweepResult& r);
 
 struct BisectionResult {
   bool found = false;
-  double value = 0;        // the satisfying end of the final bracket
-  double other = 0;        // the unsatisfying end
+  double value = 0; // the satisfying end of the final bracket
+  double other = 0; // the unsatisfying end
   int iterations = 0;
   std::vector<std::pair<double, bool>> trace; // (x, satisfied) in evaluation order
   std::string message;
@@ -102,13 +103,13 @@ BisectionResult bisect(const std::function<bool(double)>& satisfied, double lo, 
                        int max_iterations = 100, double abs_tol = 0.0);
 
 struct SolveSpec {
-  std::string path;            // JSON pointer of the varied field
-  std::string metric;          // e.g. "tpot_seconds"
+  std::string path;   // JSON pointer of the varied field
+  std::string metric; // e.g. "tpot_seconds"
   double target = 0;
-  bool at_most = true;         // metric <= target (else >=)
+  bool at_most = true; // metric <= target (else >=)
   double lo = 0, hi = 0;
   double rel_tol = 1e-3;
-  bool integer = false;        // round the varied value (nodes, batch, ...)
+  bool integer = false; // round the varied value (nodes, batch, ...)
 };
 struct SolveResult {
   BisectionResult bisection;
@@ -122,7 +123,7 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
 struct SensitivityRow {
   std::string parameter; // JSON pointer of the override
   double base_value = 0;
-  std::map<std::string, double> low, high; // metrics at base x (1 - step) and x (1 + step)
+  std::map<std::string, double> low, high;  // metrics at base x (1 - step) and x (1 + step)
   std::map<std::string, double> elasticity; // (dm / m) / (dp / p), central difference
 };
 struct SensitivityResult {

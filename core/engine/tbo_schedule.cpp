@@ -92,7 +92,8 @@ struct Sim {
   double advance(double start, double plain, double busy) {
     if (plain <= 0) return start;
     if (busy <= plain || sm_next >= sm_begin.size()) return start + plain;
-    while (sm_next < sm_end.size() && sm_end[sm_next] <= start) ++sm_next;
+    while (sm_next < sm_end.size() && sm_end[sm_next] <= start)
+      ++sm_next;
     double t = start, done = 0; // fraction of the op's work done
     for (std::size_t i = sm_next; i < sm_begin.size(); ++i) {
       if (t < sm_begin[i]) {
@@ -116,7 +117,10 @@ struct Sim {
     case OpType::compute: {
       double plain = 0, busy = 0;
       switch (op.which) {
-      case Which::prep: plain = o.attention_prep; busy = o.attention_prep_busy; break;
+      case Which::prep:
+        plain = o.attention_prep;
+        busy = o.attention_prep_busy;
+        break;
       case Which::attention:
         plain = o.attention;
         busy = o.attention_busy;
@@ -125,9 +129,16 @@ struct Sim {
           busy += o.attention_prep_busy;
         }
         break;
-      case Which::shared: plain = o.shared; busy = o.shared_busy; break;
-      case Which::experts: plain = o.experts; busy = o.experts_busy; break;
-      default: break;
+      case Which::shared:
+        plain = o.shared;
+        busy = o.shared_busy;
+        break;
+      case Which::experts:
+        plain = o.experts;
+        busy = o.experts_busy;
+        break;
+      default:
+        break;
       }
       if (!o.comm_uses_sms) busy = plain;
       busy = std::max(busy, plain);
@@ -169,14 +180,17 @@ TboSchedule simulate_two_batch(const std::vector<TboLayerOps>& layers, TboOrder 
   const int delta = order == TboOrder::prefill ? 0 : std::min(2, n);
   auto exec = [&](int m, int k) {
     const Stage& s = stages[static_cast<std::size_t>(k)];
-    for (int i = 0; i < s.n; ++i) sim.run(m, s.ops[i]);
+    for (int i = 0; i < s.n; ++i)
+      sim.run(m, s.ops[i]);
   };
-  for (int k = 0; k < delta; ++k) exec(0, k);
+  for (int k = 0; k < delta; ++k)
+    exec(0, k);
   for (int k = delta; k < n; ++k) {
     exec(0, k);
     exec(1, k - delta);
   }
-  for (int k = n - delta; k < n; ++k) exec(1, k);
+  for (int k = n - delta; k < n; ++k)
+    exec(1, k);
   out.makespan = std::max(sim.t_compute, sim.t_comm);
   out.layer_end.resize(layers.size());
   for (std::size_t l = 0; l < layers.size(); ++l)
@@ -192,7 +206,8 @@ double ideal_two_batch(const std::vector<TboLayerOps>& layers) {
   double plain = 0, busy = 0, comm = 0;
   for (const auto& o : layers) {
     const double p = o.attention_prep + o.attention + o.shared + o.experts;
-    const double b = o.comm_uses_sms ? std::max(p, o.attention_prep_busy + o.attention_busy + o.shared_busy + o.experts_busy) : p;
+    const double b =
+        o.comm_uses_sms ? std::max(p, o.attention_prep_busy + o.attention_busy + o.shared_busy + o.experts_busy) : p;
     plain += 2.0 * p;
     busy += 2.0 * b;
     comm += 2.0 * (o.dispatch + o.combine);

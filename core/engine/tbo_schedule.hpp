@@ -39,7 +39,7 @@ struct TboSchedule {
   std::vector<double> layer_end; // when both micro-batches have finished layer l (its combine)
   double compute_busy = 0;       // sum of compute-op durations as scheduled
   double communication_busy = 0;
-  double compute_idle = 0;       // makespan - compute_busy: dependency stalls of the compute stream
+  double compute_idle = 0; // makespan - compute_busy: dependency stalls of the compute stream
 };
 
 // Simulates layers.size() consecutive MoE layers for both micro-batches (identical halves).

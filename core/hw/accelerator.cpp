@@ -81,7 +81,8 @@ Json accelerator_to_json(const Accelerator& a) {
   j["display_name"] = a.display_name;
   j["vendor"] = a.vendor;
   Json peaks = Json::object();
-  for (const auto& [t, q] : a.peak_dense_flop_per_s) peaks[to_string(t)] = quantity_to_json(q);
+  for (const auto& [t, q] : a.peak_dense_flop_per_s)
+    peaks[to_string(t)] = quantity_to_json(q);
   j["peak_dense_flop_per_s"] = peaks;
   auto put = [&](const char* key, const Quantity& q) {
     if (q) j[key] = quantity_to_json(q);

@@ -22,7 +22,8 @@ namespace {
 
 template <class Map> std::vector<std::string> keys(const Map& m) {
   std::vector<std::string> k;
-  for (const auto& [name, v] : m) k.push_back(name);
+  for (const auto& [name, v] : m)
+    k.push_back(name);
   return k;
 }
 
@@ -55,7 +56,8 @@ void load_kind(const fs::path& dir, Reader read, Map& into, Diagnostics& diagnos
     check_name(item.name, file, diagnostics);
     if (item.name.empty()) continue;
     if (into.count(item.name)) {
-      diagnostics.add(file.string(), "/name", "duplicate name \"" + item.name + "\" (also in " + into[item.name].file + ")");
+      diagnostics.add(file.string(), "/name",
+                      "duplicate name \"" + item.name + "\" (also in " + into[item.name].file + ")");
       continue;
     }
     into[item.name] = std::move(item);
@@ -90,7 +92,8 @@ void HardwareDatabase::validate(Diagnostics& diagnostics) const {
   if (accelerators_.empty()) diagnostics.add("hwdb/accelerators", "", "expected at least one accelerator file");
   for (const auto& [name, s] : systems_) {
     if (!s.accelerator.empty() && !accelerators_.count(s.accelerator))
-      diagnostics.add(s.file, "/node/accelerator", unknown_name_message("accelerator", s.accelerator, keys(accelerators_)));
+      diagnostics.add(s.file, "/node/accelerator",
+                      unknown_name_message("accelerator", s.accelerator, keys(accelerators_)));
     auto check_ic = [&](const std::string& ic, const char* pointer) {
       if (!ic.empty() && !interconnects_.count(ic))
         diagnostics.add(s.file, pointer, unknown_name_message("interconnect", ic, keys(interconnects_)));
@@ -108,7 +111,8 @@ void HardwareDatabase::validate(Diagnostics& diagnostics) const {
 const Accelerator& HardwareDatabase::accelerator(const std::string& name, const std::string& file,
                                                  const std::string& pointer) const {
   auto it = accelerators_.find(name);
-  if (it == accelerators_.end()) throw InputError(file, pointer, unknown_name_message("accelerator", name, keys(accelerators_)));
+  if (it == accelerators_.end())
+    throw InputError(file, pointer, unknown_name_message("accelerator", name, keys(accelerators_)));
   return it->second;
 }
 

@@ -28,7 +28,8 @@ public:
                                  const std::string& pointer = "") const;
   const Interconnect& interconnect(const std::string& name, const std::string& file = "",
                                    const std::string& pointer = "") const;
-  const SystemSpec& system(const std::string& name, const std::string& file = "", const std::string& pointer = "") const;
+  const SystemSpec& system(const std::string& name, const std::string& file = "",
+                           const std::string& pointer = "") const;
 
   void add(Accelerator a) { accelerators_[a.name] = std::move(a); }
   void add(Interconnect i) { interconnects_[i.name] = std::move(i); }

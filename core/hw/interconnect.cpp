@@ -4,10 +4,14 @@ namespace moescope {
 
 namespace {
 constexpr std::pair<InterconnectFamily, const char*> kFamilies[] = {
-    {InterconnectFamily::nvlink, "nvlink"},         {InterconnectFamily::infinity_fabric, "infinity_fabric"},
-    {InterconnectFamily::ici, "ici"},               {InterconnectFamily::neuronlink, "neuronlink"},
-    {InterconnectFamily::infiniband, "infiniband"}, {InterconnectFamily::roce, "roce"},
-    {InterconnectFamily::efa, "efa"},               {InterconnectFamily::pcie, "pcie"},
+    {InterconnectFamily::nvlink, "nvlink"},
+    {InterconnectFamily::infinity_fabric, "infinity_fabric"},
+    {InterconnectFamily::ici, "ici"},
+    {InterconnectFamily::neuronlink, "neuronlink"},
+    {InterconnectFamily::infiniband, "infiniband"},
+    {InterconnectFamily::roce, "roce"},
+    {InterconnectFamily::efa, "efa"},
+    {InterconnectFamily::pcie, "pcie"},
     {InterconnectFamily::ethernet, "ethernet"},
 };
 } // namespace
@@ -21,7 +25,8 @@ std::string to_string(InterconnectFamily f) {
 const std::vector<std::string>& interconnect_family_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
-    for (const auto& [family, name] : kFamilies) n.emplace_back(name);
+    for (const auto& [family, name] : kFamilies)
+      n.emplace_back(name);
     return n;
   }();
   return names;

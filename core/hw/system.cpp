@@ -12,8 +12,12 @@ template <class E> E enum_at(const std::vector<std::string>& names, const std::s
 }
 } // namespace
 
-std::string to_string(ScaleUpTopology t) { return kScaleUp[static_cast<std::size_t>(t)]; }
-std::string to_string(ScaleOutTopology t) { return kScaleOut[static_cast<std::size_t>(t)]; }
+std::string to_string(ScaleUpTopology t) {
+  return kScaleUp[static_cast<std::size_t>(t)];
+}
+std::string to_string(ScaleOutTopology t) {
+  return kScaleOut[static_cast<std::size_t>(t)];
+}
 
 SystemSpec read_system(const Json& json, const std::string& file, Diagnostics& diagnostics) {
   SystemSpec s;

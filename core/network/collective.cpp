@@ -11,11 +11,16 @@ namespace moescope {
 
 std::string to_string(CollectiveOp op) {
   switch (op) {
-  case CollectiveOp::all_reduce: return "all_reduce";
-  case CollectiveOp::all_gather: return "all_gather";
-  case CollectiveOp::reduce_scatter: return "reduce_scatter";
-  case CollectiveOp::all_to_all: return "all_to_all";
-  case CollectiveOp::send_recv: return "send_recv";
+  case CollectiveOp::all_reduce:
+    return "all_reduce";
+  case CollectiveOp::all_gather:
+    return "all_gather";
+  case CollectiveOp::reduce_scatter:
+    return "reduce_scatter";
+  case CollectiveOp::all_to_all:
+    return "all_to_all";
+  case CollectiveOp::send_recv:
+    return "send_recv";
   }
   return "?";
 }
@@ -29,9 +34,12 @@ std::optional<CollectiveOp> parse_collective_op(const std::string& name) {
 
 std::string to_string(NcclProtocol p) {
   switch (p) {
-  case NcclProtocol::ll: return "ll";
-  case NcclProtocol::ll128: return "ll128";
-  case NcclProtocol::simple: return "simple";
+  case NcclProtocol::ll:
+    return "ll";
+  case NcclProtocol::ll128:
+    return "ll128";
+  case NcclProtocol::simple:
+    return "simple";
   }
   return "?";
 }
@@ -39,11 +47,14 @@ std::string to_string(NcclProtocol p) {
 double bus_bytes_factor(CollectiveOp op, std::int64_t ranks) {
   const double n = static_cast<double>(std::max<std::int64_t>(ranks, 1));
   switch (op) {
-  case CollectiveOp::all_reduce: return 2.0 * (n - 1.0) / n;
+  case CollectiveOp::all_reduce:
+    return 2.0 * (n - 1.0) / n;
   case CollectiveOp::all_gather:
   case CollectiveOp::reduce_scatter:
-  case CollectiveOp::all_to_all: return (n - 1.0) / n;
-  case CollectiveOp::send_recv: return 1.0;
+  case CollectiveOp::all_to_all:
+    return (n - 1.0) / n;
+  case CollectiveOp::send_recv:
+    return 1.0;
   }
   return 1.0;
 }
@@ -63,9 +74,12 @@ double NcclConstants::network_hop(bool tree, NcclProtocol p) {
 }
 double NcclConstants::protocol_efficiency(NcclProtocol p) {
   switch (p) {
-  case NcclProtocol::ll: return 0.5;
-  case NcclProtocol::ll128: return 120.0 / 128.0;
-  case NcclProtocol::simple: return 1.0;
+  case NcclProtocol::ll:
+    return 0.5;
+  case NcclProtocol::ll128:
+    return 120.0 / 128.0;
+  case NcclProtocol::simple:
+    return 1.0;
   }
   return 1.0;
 }
@@ -283,8 +297,7 @@ CollectiveEstimate estimate_collective(const Topology& topo, const CollectiveReq
   // The entry for this rank count, or the nearest one scaled by the speed-of-light ratio between the two counts.
   const CollectiveCalibration* nearest = nullptr;
   for (const auto& cc : it->second)
-    if (!cc.regimes.empty() &&
-        (!nearest || std::llabs(cc.ranks - req.ranks) < std::llabs(nearest->ranks - req.ranks)))
+    if (!cc.regimes.empty() && (!nearest || std::llabs(cc.ranks - req.ranks) < std::llabs(nearest->ranks - req.ranks)))
       nearest = &cc;
   if (!nearest) return sol;
   CollectiveRequest at_cal = req;
@@ -305,8 +318,9 @@ CollectiveEstimate estimate_collective(const Topology& topo, const CollectiveReq
   out.bus_bytes = sol.bus_bytes;
   out.bus_bandwidth_bytes_per_s = out.seconds > 0.0 ? out.bus_bytes / out.seconds : 0.0;
   out.algorithm = "calibrated";
-  out.protocol = reg.protocol == "ll" ? NcclProtocol::ll : reg.protocol == "ll128" ? NcclProtocol::ll128
-                                                                                   : NcclProtocol::simple;
+  out.protocol = reg.protocol == "ll"      ? NcclProtocol::ll
+                 : reg.protocol == "ll128" ? NcclProtocol::ll128
+                                           : NcclProtocol::simple;
   out.calibrated = true;
   return out;
 }

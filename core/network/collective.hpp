@@ -43,8 +43,8 @@ struct NcclConstants {
 struct CollectiveRequest {
   CollectiveOp op = CollectiveOp::all_reduce;
   std::int64_t ranks = 2;
-  double bytes = 0.0;               // nccl-tests message size (see bus_bytes_factor)
-  std::string algorithm = "auto";   // "auto" or a registered algorithm name
+  double bytes = 0.0;                   // nccl-tests message size (see bus_bytes_factor)
+  std::string algorithm = "auto";       // "auto" or a registered algorithm name
   std::optional<NcclProtocol> protocol; // fixed protocol; default: the fastest
 };
 

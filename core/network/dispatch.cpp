@@ -30,7 +30,8 @@ const DispatchKernel* find_dispatch_kernel(const std::string& name) {
 
 std::vector<std::string> dispatch_kernel_names() {
   std::vector<std::string> names;
-  for (const auto& k : dispatch_kernels()) names.push_back(k->name());
+  for (const auto& k : dispatch_kernels())
+    names.push_back(k->name());
   return names;
 }
 
@@ -47,10 +48,10 @@ double expected_max_standard_normal(double m) {
   if (m <= 1.0) return 0.0;
   // Inverse normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
   const double p = (m - 0.375) / (m + 0.25);
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                              1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01,  -1.328068155288572e+01};
+                             6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                              -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
@@ -74,7 +75,8 @@ std::int32_t choose_replica(const Topology& topo, const Placement& p, std::int32
   const std::int32_t* reps = p.replicas_begin(expert);
   if (n == 1) return reps[0];
   switch (p.choice) {
-  case ReplicaChoice::round_robin: return reps[counter[static_cast<std::size_t>(expert)]++ % n];
+  case ReplicaChoice::round_robin:
+    return reps[counter[static_cast<std::size_t>(expert)]++ % n];
   case ReplicaChoice::least_loaded: {
     std::int32_t best = reps[0];
     for (std::int32_t i = 1; i < n; ++i)
@@ -87,7 +89,8 @@ std::int32_t choose_replica(const Topology& topo, const Placement& p, std::int32
       if (reps[i] == src) return src;
     const std::int32_t node = topo.node_of(src);
     std::int32_t local_count = 0;
-    for (std::int32_t i = 0; i < n; ++i) local_count += topo.node_of(reps[i]) == node;
+    for (std::int32_t i = 0; i < n; ++i)
+      local_count += topo.node_of(reps[i]) == node;
     std::int32_t& c = counter[static_cast<std::size_t>(expert)];
     if (local_count == 0) return reps[c++ % n];
     std::int32_t pick = c++ % local_count;
@@ -109,17 +112,21 @@ int replica_weights(const Topology& topo, const Placement& p, std::int32_t exper
   if (p.choice == ReplicaChoice::same_node_first) {
     for (std::int32_t i = 0; i < n; ++i)
       if (reps[i] == src) {
-        for (std::int32_t j = 0; j < n; ++j) w[j] = j == i ? 1.0 : 0.0;
+        for (std::int32_t j = 0; j < n; ++j)
+          w[j] = j == i ? 1.0 : 0.0;
         return n;
       }
     std::int32_t local_count = 0;
-    for (std::int32_t i = 0; i < n; ++i) local_count += topo.node_of(reps[i]) == topo.node_of(src);
+    for (std::int32_t i = 0; i < n; ++i)
+      local_count += topo.node_of(reps[i]) == topo.node_of(src);
     if (local_count > 0) {
-      for (std::int32_t i = 0; i < n; ++i) w[i] = topo.node_of(reps[i]) == topo.node_of(src) ? 1.0 / local_count : 0.0;
+      for (std::int32_t i = 0; i < n; ++i)
+        w[i] = topo.node_of(reps[i]) == topo.node_of(src) ? 1.0 / local_count : 0.0;
       return n;
     }
   }
-  for (std::int32_t i = 0; i < n; ++i) w[i] = 1.0 / n;
+  for (std::int32_t i = 0; i < n; ++i)
+    w[i] = 1.0 / n;
   return n;
 }
 
@@ -169,8 +176,8 @@ void reset_per_gpu(DispatchResult& r, std::int32_t g) {
   for (auto* v : {&r.received_rows_per_gpu, &r.expert_tokens_per_gpu, &r.padded_rows_per_gpu, &r.messages_per_gpu,
                   &r.expert_tokens_var})
     v->assign(n, 0.0);
-  for (auto* v : {&r.scale_up_rows, &r.scale_out_rows, &r.scale_up_var, &r.scale_out_var, &r.dispatch_bytes,
-                  &r.combine_bytes})
+  for (auto* v :
+       {&r.scale_up_rows, &r.scale_out_rows, &r.scale_up_var, &r.scale_out_var, &r.dispatch_bytes, &r.combine_bytes})
     v->clear();
   r.hops_in_sequence = true;
   r.max_expert_tokens_per_gpu = 0.0;
@@ -239,7 +246,8 @@ void map_links(const Topology& topo, const DispatchResult& r, const DispatchPayl
       const double x = row[b];
       if (x == 0.0 || a == b) continue;
       int n = topo.scale_out_path(a, b, path);
-      if (n == 0) throw std::invalid_argument("dispatch: transfer between nodes but the system has no scale-out network");
+      if (n == 0)
+        throw std::invalid_argument("dispatch: transfer between nodes but the system has no scale-out network");
       for (int i = 0; i < n; ++i) {
         disp[static_cast<std::size_t>(path[i])] += x * db;
         if (variance) (*disp_var)[static_cast<std::size_t>(path[i])] += vrow[b] * db * db;
@@ -252,7 +260,6 @@ void map_links(const Topology& topo, const DispatchResult& r, const DispatchPayl
     }
   }
 }
-
 
 // What the phase costs need besides the link loads: the longest path among the pairs that carry rows, the
 // busiest GPU's messages, and the busiest GPU's rows for the SM term.
@@ -280,7 +287,8 @@ PairStats pair_stats(const Topology& topo, const DispatchResult& r) {
     }
   // Messages: the kernel's count, or one per destination (dispatch) / source (combine) GPU with rows.
   bool kernel_counts = false;
-  for (double m : r.messages_per_gpu) kernel_counts |= m > 0.0;
+  for (double m : r.messages_per_gpu)
+    kernel_counts |= m > 0.0;
   for (std::int32_t a = 0; a < g; ++a) {
     double md = 0.0, mc = 0.0, out = 0.0, in = 0.0;
     for (std::int32_t b = 0; b < g; ++b) {
@@ -307,19 +315,22 @@ PairStats pair_stats(const Topology& topo, const DispatchResult& r, const dispat
   ps.max_source_tokens = r.max_source_tokens_per_gpu;
   if (s.any_scale_up) ps.up_latency = topo.params().scale_up_latency_seconds;
   if (s.any_scale_out)
-    ps.out_latency = s.scale_out_crosses_leaves ? topo.scale_out_latency_cross_leaf() : topo.scale_out_latency_same_leaf();
+    ps.out_latency =
+        s.scale_out_crosses_leaves ? topo.scale_out_latency_cross_leaf() : topo.scale_out_latency_same_leaf();
   bool kernel_counts = false;
-  for (double m : r.messages_per_gpu) kernel_counts |= m > 0.0;
+  for (double m : r.messages_per_gpu)
+    kernel_counts |= m > 0.0;
   if (kernel_counts) {
-    for (double m : r.messages_per_gpu) ps.max_messages_dispatch = std::max(ps.max_messages_dispatch, m);
+    for (double m : r.messages_per_gpu)
+      ps.max_messages_dispatch = std::max(ps.max_messages_dispatch, m);
     ps.max_messages_combine = ps.max_messages_dispatch;
   } else {
     ps.max_messages_dispatch = s.max_destinations;
     ps.max_messages_combine = s.max_sources;
   }
   for (std::size_t a = 0; a < s.up_out.size(); ++a)
-    ps.busiest_rows = std::max({ps.busiest_rows, s.up_out[a] + s.out_out[a], s.up_in[a] + s.out_in[a],
-                                r.received_rows_per_gpu[a]});
+    ps.busiest_rows =
+        std::max({ps.busiest_rows, s.up_out[a] + s.out_out[a], s.up_in[a] + s.out_in[a], r.received_rows_per_gpu[a]});
   return ps;
 }
 
@@ -353,7 +364,8 @@ PhaseCost phase_cost(const Topology& topo, const PairStats& ps, const std::vecto
   if (var && max_time > 0.0) {
     std::int64_t m = 0;
     const double bar = 0.95 * max_time;
-    for (std::size_t i = 0; i < nl; ++i) m += time[i] >= bar;
+    for (std::size_t i = 0; i < nl; ++i)
+      m += time[i] >= bar;
     z = expected_max_standard_normal(static_cast<double>(m));
   }
   double best = -1.0;
@@ -387,7 +399,8 @@ PhaseCost phase_cost(const Topology& topo, const PairStats& ps, const std::vecto
   if (c.per_sm_bytes_per_s > 0.0 && c.num_sms > 0.0)
     pc.sm_seconds = (ps.busiest_rows + c.sm_rows_per_token * ps.max_source_tokens) * bytes_per_row /
                     (c.per_sm_bytes_per_s * c.num_sms);
-  pc.seconds = pc.fixed_seconds + pc.latency_seconds + std::max(pc.transfer_seconds, pc.sm_seconds) + pc.message_seconds;
+  pc.seconds =
+      pc.fixed_seconds + pc.latency_seconds + std::max(pc.transfer_seconds, pc.sm_seconds) + pc.message_seconds;
   return pc;
 }
 
@@ -407,13 +420,14 @@ void finalize(const Topology& topo, const DispatchPayload& pay, const KernelCost
   std::vector<double> dv, cv;
   map_links(topo, r, pay, expected, r.dispatch_link_bytes, r.combine_link_bytes, &dv, &cv);
   r.max_expert_tokens_per_gpu = 0.0;
-  for (double x : r.expert_tokens_per_gpu) r.max_expert_tokens_per_gpu = std::max(r.max_expert_tokens_per_gpu, x);
+  for (double x : r.expert_tokens_per_gpu)
+    r.max_expert_tokens_per_gpu = std::max(r.max_expert_tokens_per_gpu, x);
   const PairStats ps = pair_stats(topo, r);
   std::vector<double> scratch;
   r.dispatch = phase_cost(topo, ps, r.dispatch_link_bytes, expected ? &dv : nullptr, c, false,
                           pay.dispatch_bytes_per_token, scratch);
-  r.combine = phase_cost(topo, ps, r.combine_link_bytes, expected ? &cv : nullptr, c, true,
-                         pay.combine_bytes_per_token, scratch);
+  r.combine = phase_cost(topo, ps, r.combine_link_bytes, expected ? &cv : nullptr, c, true, pay.combine_bytes_per_token,
+                         scratch);
 }
 
 // Link loads from the closed-form per-GPU sums: switched scale-up ports, one NIC per GPU, leaf up/down links.
@@ -503,9 +517,11 @@ const DispatchResult& evaluate_dispatch(const DispatchKernel& kernel, const Topo
   {
     std::vector<double>& per_src = ws.gpu_load; // scratch after routing
     per_src.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
-    for (std::int32_t src : routing.source_gpu) per_src[static_cast<std::size_t>(src)] += 1.0;
+    for (std::int32_t src : routing.source_gpu)
+      per_src[static_cast<std::size_t>(src)] += 1.0;
     ws.result.max_source_tokens_per_gpu = 0.0;
-    for (double x : per_src) ws.result.max_source_tokens_per_gpu = std::max(ws.result.max_source_tokens_per_gpu, x);
+    for (double x : per_src)
+      ws.result.max_source_tokens_per_gpu = std::max(ws.result.max_source_tokens_per_gpu, x);
   }
   finalize(topo, payload, costs, ws.result, false);
   return ws.result;
@@ -519,7 +535,8 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
   DispatchResult& r = out.result;
   out.closed_form = false;
   r.max_source_tokens_per_gpu = 0.0;
-  for (const SourceClass& c : sources) r.max_source_tokens_per_gpu = std::max(r.max_source_tokens_per_gpu, c.tokens_per_gpu);
+  for (const SourceClass& c : sources)
+    r.max_source_tokens_per_gpu = std::max(r.max_source_tokens_per_gpu, c.tokens_per_gpu);
   if (closed_form_applies(topo, placement, sources, options)) {
     reset_per_gpu(r, topo.num_gpus());
     dispatch_detail::reset_sums(topo, out.sums);
@@ -530,10 +547,12 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
     std::vector<double>& cv = out.sums.link_var_scratch[1];
     map_links_sums(topo, out.sums, payload, r.dispatch_link_bytes, r.combine_link_bytes, dv, cv);
     r.max_expert_tokens_per_gpu = 0.0;
-    for (double x : r.expert_tokens_per_gpu) r.max_expert_tokens_per_gpu = std::max(r.max_expert_tokens_per_gpu, x);
+    for (double x : r.expert_tokens_per_gpu)
+      r.max_expert_tokens_per_gpu = std::max(r.max_expert_tokens_per_gpu, x);
     const PairStats ps = pair_stats(topo, r, out.sums);
     std::vector<double>& scratch = out.sums.scratch[7];
-    r.dispatch = phase_cost(topo, ps, r.dispatch_link_bytes, &dv, costs, false, payload.dispatch_bytes_per_token, scratch);
+    r.dispatch =
+        phase_cost(topo, ps, r.dispatch_link_bytes, &dv, costs, false, payload.dispatch_bytes_per_token, scratch);
     r.combine = phase_cost(topo, ps, r.combine_link_bytes, &cv, costs, true, payload.combine_bytes_per_token, scratch);
   } else {
     reset(r, topo.num_gpus(), true);
@@ -551,7 +570,8 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
     }
   }
   double m = 0.0;
-  for (double x : r.expert_tokens_per_gpu) m += (x >= 0.95 * max_mean && max_mean > 0.0) ? 1.0 : 0.0;
+  for (double x : r.expert_tokens_per_gpu)
+    m += (x >= 0.95 * max_mean && max_mean > 0.0) ? 1.0 : 0.0;
   const double z = expected_max_standard_normal(m);
   double best = 0.0;
   for (std::size_t i = 0; i < r.expert_tokens_per_gpu.size(); ++i) {
@@ -568,7 +588,8 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
 std::vector<SourceClass> uniform_sources(const ExpectedRouting& routing, std::int32_t num_gpus) {
   SourceClass c;
   c.gpus.resize(static_cast<std::size_t>(num_gpus));
-  for (std::int32_t g = 0; g < num_gpus; ++g) c.gpus[static_cast<std::size_t>(g)] = g;
+  for (std::int32_t g = 0; g < num_gpus; ++g)
+    c.gpus[static_cast<std::size_t>(g)] = g;
   c.tokens_per_gpu = routing.tokens_per_gpu;
   c.inclusion = inclusion_probabilities(routing);
   c.top_k = routing.top_k;
@@ -651,8 +672,10 @@ void route_per_copy(const Topology& topo, const Placement& p, const TokenRouting
       r.received_rows_per_gpu[static_cast<std::size_t>(d)] += 1.0;
       if (d == src) continue;
       const std::size_t i = static_cast<std::size_t>(src) * g + d;
-      if (options.use_scale_up && topo.node_of(d) == src_node) su[i] += 1.0;
-      else so[i] += 1.0;
+      if (options.use_scale_up && topo.node_of(d) == src_node)
+        su[i] += 1.0;
+      else
+        so[i] += 1.0;
       if (count_puts) r.messages_per_gpu[static_cast<std::size_t>(src)] += 1.0;
     }
   }
@@ -705,11 +728,12 @@ namespace moescope::dispatch_detail {
 
 void reset_sums(const Topology& topo, ExpectedSums& s) {
   const auto g = static_cast<std::size_t>(topo.num_gpus());
-  for (auto* v : {&s.up_out, &s.up_in, &s.up_out_var, &s.up_in_var, &s.out_out, &s.out_in, &s.out_out_var,
-                  &s.out_in_var})
+  for (auto* v :
+       {&s.up_out, &s.up_in, &s.up_out_var, &s.up_in_var, &s.out_out, &s.out_in, &s.out_out_var, &s.out_in_var})
     v->assign(g, 0.0);
   const auto leaves = static_cast<std::size_t>(topo.has_scale_out() ? topo.num_leaves() : 0);
-  for (auto* v : {&s.leaf_up, &s.leaf_down, &s.leaf_up_var, &s.leaf_down_var}) v->assign(leaves, 0.0);
+  for (auto* v : {&s.leaf_up, &s.leaf_down, &s.leaf_up_var, &s.leaf_down_var})
+    v->assign(leaves, 0.0);
   s.any_scale_up = s.any_scale_out = s.scale_out_crosses_leaves = false;
   s.max_destinations = s.max_sources = 0.0;
 }
@@ -727,7 +751,8 @@ void route_per_copy_sums(const Topology& topo, const Placement& p, const SourceC
   std::vector<double>& t = s.scratch[2];
   gpu_masses(topo, p, c, c.gpus.empty() ? 0 : c.gpus[0], mass, sq);
   t.assign(static_cast<std::size_t>(g), 0.0);
-  for (std::int32_t x : c.gpus) t[static_cast<std::size_t>(x)] = c.tokens_per_gpu;
+  for (std::int32_t x : c.gpus)
+    t[static_cast<std::size_t>(x)] = c.tokens_per_gpu;
   // Per node: T, M, V (variance mass), counts of sources (t > 0), destinations (m > 0), both. Per rail likewise.
   std::vector<double>& node = s.scratch[3]; // 6 per node
   std::vector<double>& rail = s.scratch[4]; // 6 per rail
@@ -755,8 +780,10 @@ void route_per_copy_sums(const Topology& topo, const Placement& p, const SourceC
   const bool rail_leaves = topo.params().rail_optimized;
   const bool nics = topo.has_scale_out();
   double same_node_pairs = 0.0, same_rail_pairs = 0.0;
-  for (std::int32_t n = 0; n < nodes; ++n) same_node_pairs += node[n * 6 + 3] * node[n * 6 + 4];
-  for (std::int32_t l = 0; l < gpn; ++l) same_rail_pairs += rail[l * 6 + 3] * rail[l * 6 + 4];
+  for (std::int32_t n = 0; n < nodes; ++n)
+    same_node_pairs += node[n * 6 + 3] * node[n * 6 + 4];
+  for (std::int32_t l = 0; l < gpn; ++l)
+    same_rail_pairs += rail[l * 6 + 3] * rail[l * 6 + 4];
   const auto pos = [](double x) { return x > 0.0 ? x : 0.0; };
   for (std::int32_t d = 0, n = 0, l = 0; d < g; ++d, l = l + 1 == gpn ? 0 : l + 1, n += l == 0) {
     const auto i = static_cast<std::size_t>(d);

@@ -71,7 +71,7 @@ struct DispatchResult {
   // Direct (hop-level) transfers, token rows a -> b, row-major [a * num_gpus + b]: what GPU a writes to GPU b's
   // buffer over the scale-up fabric or over the NICs. Combine sends the same rows back (transposed).
   std::vector<double> scale_up_rows, scale_out_rows;
-  std::vector<double> dispatch_bytes, combine_bytes; // (scale_up_rows + scale_out_rows) x bytes per row
+  std::vector<double> dispatch_bytes, combine_bytes;           // (scale_up_rows + scale_out_rows) x bytes per row
   std::vector<double> dispatch_link_bytes, combine_link_bytes; // per Topology link
   std::vector<double> received_rows_per_gpu; // rows written into each GPU's receive buffer (including its own)
   std::vector<double> expert_tokens_per_gpu; // token-expert pairs each GPU's experts compute
@@ -79,7 +79,7 @@ struct DispatchResult {
   std::vector<double> messages_per_gpu;      // dispatch messages each GPU issues
   double max_expert_tokens_per_gpu = 0.0;
   double max_source_tokens_per_gpu = 0.0; // tokens the busiest source GPU dispatches (SM per-token term)
-  bool hops_in_sequence = true; // scale-out then scale-up (forwarding): latencies add; else the larger counts
+  bool hops_in_sequence = true;           // scale-out then scale-up (forwarding): latencies add; else the larger counts
   // Expected-value mode: variances of the row counts (same layout), and of the per-GPU expert tokens.
   std::vector<double> scale_up_var, scale_out_var, expert_tokens_var;
   PhaseCost dispatch, combine;
@@ -97,8 +97,8 @@ namespace dispatch_detail {
 // Expected-value closed form (DispatchKernel::route_expected_sums): per-GPU row sums instead of GPU x GPU
 // matrices. Rows are token rows; variances are of the same sums (Bernoulli terms, covariances ignored).
 struct ExpectedSums {
-  std::vector<double> up_out, up_in, up_out_var, up_in_var;     // per GPU: scale-up rows sent / received
-  std::vector<double> out_out, out_in, out_out_var, out_in_var; // per GPU: scale-out (NIC) rows sent / received
+  std::vector<double> up_out, up_in, up_out_var, up_in_var;           // per GPU: scale-up rows sent / received
+  std::vector<double> out_out, out_in, out_out_var, out_in_var;       // per GPU: scale-out (NIC) rows sent / received
   std::vector<double> leaf_up, leaf_down, leaf_up_var, leaf_down_var; // per leaf: cross-leaf scale-out rows
   bool any_scale_up = false, any_scale_out = false, scale_out_crosses_leaves = false;
   // Largest number of destination (dispatch) / source (combine) GPUs with rows of one GPU; ignored when the
@@ -152,7 +152,7 @@ const DispatchResult& evaluate_dispatch(const DispatchKernel& kernel, const Topo
 // Expected-value dispatch + combine: expected link loads, and the expected busiest link and busiest GPU from a
 // normal approximation of the loads (expected maximum of M normals ~ mean + sigma * Blom's z(M)).
 struct ExpectedDispatch {
-  DispatchResult result;          // means (matrices, link bytes), with the phase costs at the expected maximum
+  DispatchResult result; // means (matrices, link bytes), with the phase costs at the expected maximum
   double expected_max_link_seconds_dispatch = 0.0;
   double expected_max_expert_tokens_per_gpu = 0.0; // expected busiest GPU (expert-side token-expert pairs)
   double mean_expert_tokens_per_gpu = 0.0;

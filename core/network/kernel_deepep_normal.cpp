@@ -38,11 +38,13 @@ public:
       for (std::int32_t j = 0; j < k; ++j) {
         const std::int32_t e = ex[j];
         if (e < 0) continue;
-        const std::int32_t d = single ? p.replica_gpus[static_cast<std::size_t>(e)]
-                                      : dispatch_detail::choose_replica(topo, p, e, src, ws.replica_counter, ws.gpu_load);
+        const std::int32_t d = single
+                                   ? p.replica_gpus[static_cast<std::size_t>(e)]
+                                   : dispatch_detail::choose_replica(topo, p, e, src, ws.replica_counter, ws.gpu_load);
         expert_tokens[d] += 1.0;
         bool dup = false;
-        for (int i = 0; i < nd; ++i) dup |= dests[i] == d;
+        for (int i = 0; i < nd; ++i)
+          dup |= dests[i] == d;
         if (!dup) dests[nd++] = d;
       }
       for (int i = 0; i < nd; ++i) {
@@ -60,7 +62,8 @@ public:
         }
         const std::int32_t fwd = topo.gpu(dn, src_local);
         bool seen = false;
-        for (int m = 0; m < nn; ++m) seen |= nodes_seen[m] == dn;
+        for (int m = 0; m < nn; ++m)
+          seen |= nodes_seen[m] == dn;
         if (!seen) {
           nodes_seen[nn++] = dn;
           so[static_cast<std::size_t>(src) * g + fwd] += 1.0;
@@ -158,7 +161,8 @@ public:
       // l on the other nodes and sends each to GPU d of node n with probability q_d (independent of the source).
       for (std::int32_t l = 0; l < gpn; ++l) {
         double rail_tokens = 0.0;
-        for (std::int32_t m = 0; m < nodes; ++m) rail_tokens += tokens_by_rail[static_cast<std::size_t>(m) * gpn + l];
+        for (std::int32_t m = 0; m < nodes; ++m)
+          rail_tokens += tokens_by_rail[static_cast<std::size_t>(m) * gpn + l];
         for (std::int32_t n = 0; n < nodes; ++n) {
           const double remote = rail_tokens - tokens_by_rail[static_cast<std::size_t>(n) * gpn + l];
           if (remote == 0.0) continue;
@@ -195,7 +199,8 @@ public:
     std::vector<double>& rail = s.scratch[6]; // per rail: T, count(t > 0)
     dispatch_detail::gpu_masses(topo, p, c, c.gpus.empty() ? 0 : c.gpus[0], mass, sq);
     t.assign(static_cast<std::size_t>(g), 0.0);
-    for (std::int32_t x : c.gpus) t[static_cast<std::size_t>(x)] = c.tokens_per_gpu;
+    for (std::int32_t x : c.gpus)
+      t[static_cast<std::size_t>(x)] = c.tokens_per_gpu;
     q.resize(static_cast<std::size_t>(g));
     remote.resize(static_cast<std::size_t>(g));
     constexpr int kN = 8;
@@ -205,7 +210,8 @@ public:
     double f[64];
     const bool table = k >= 1 && k <= 64;
     if (table)
-      for (std::int32_t j = 0; j < k; ++j) f[j] = 1.0 / (k * (1.0 - static_cast<double>(j) / ne));
+      for (std::int32_t j = 0; j < k; ++j)
+        f[j] = 1.0 / (k * (1.0 - static_cast<double>(j) / ne));
     const auto need = [&](double x) {
       if (x <= 0.0) return 0.0;
       if (!table) return 1.0 - dispatch_detail::prob_none(x, k, ne);
@@ -270,8 +276,7 @@ public:
       if (ta > 0.0 && other_nodes > 0.5) s.any_scale_out = true;
       const double dests = (sends ? nn[7] - (qa > 0.0 ? 1.0 : 0.0) : 0.0) + (ta > 0.0 ? other_nodes : 0.0);
       const double srcs = (qa > 0.0 ? nn[6] - (sends ? 1.0 : 0.0) : 0.0) +
-                          (nn[4] > 0.0 ? rail[static_cast<std::size_t>(l) * 2 + 1] - (ta > 0.0 ? 1.0 : 0.0)
-                                       : 0.0);
+                          (nn[4] > 0.0 ? rail[static_cast<std::size_t>(l) * 2 + 1] - (ta > 0.0 ? 1.0 : 0.0) : 0.0);
       s.max_destinations = std::max(s.max_destinations, dests);
       s.max_sources = std::max(s.max_sources, srcs);
       if (nics && !rail_leaves) { // forwarding stays on the rail: only per-node leaves see it
@@ -293,6 +298,8 @@ public:
 
 } // namespace
 
-std::unique_ptr<DispatchKernel> make_deepep_normal_kernel() { return std::make_unique<DeepEpNormalKernel>(); }
+std::unique_ptr<DispatchKernel> make_deepep_normal_kernel() {
+  return std::make_unique<DeepEpNormalKernel>();
+}
 
 } // namespace moescope

@@ -33,6 +33,8 @@ public:
 
 } // namespace
 
-std::unique_ptr<DispatchKernel> make_nccl_all_to_all_kernel() { return std::make_unique<NcclAllToAllKernel>(); }
+std::unique_ptr<DispatchKernel> make_nccl_all_to_all_kernel() {
+  return std::make_unique<NcclAllToAllKernel>();
+}
 
 } // namespace moescope

@@ -39,9 +39,9 @@ MoeLayerNetwork evaluate_moe_layer_network(const ResolvedScenario& s, Phase phas
   if (s.scenario.routing.kind == RoutingKind::trace)
     out.note += "trace routing is evaluated as uniform in expected-value mode. ";
   const auto& w = s.scenario.workload;
-  out.tokens_per_gpu = decode ? static_cast<double>(w.batch_per_gpu)
-                              : static_cast<double>(w.prefill_tokens_per_gpu > 0 ? w.prefill_tokens_per_gpu
-                                                                                  : w.input_tokens);
+  out.tokens_per_gpu =
+      decode ? static_cast<double>(w.batch_per_gpu)
+             : static_cast<double>(w.prefill_tokens_per_gpu > 0 ? w.prefill_tokens_per_gpu : w.input_tokens);
   routing.tokens_per_gpu = out.tokens_per_gpu;
   out.payload = DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
 

@@ -132,10 +132,14 @@ Json network_calibration_to_json(const NetworkCalibration& c) {
   j["collectives"] = coll;
   Json kernels = Json::object();
   for (const auto& [name, k] : c.dispatch_kernels)
-    kernels[name] = {{"fixed_seconds", k.fixed_seconds},           {"per_message_seconds", k.per_message_seconds},
-                     {"scale_up_efficiency", k.scale_up_efficiency}, {"scale_out_efficiency", k.scale_out_efficiency},
-                     {"per_sm_bytes_per_s", k.per_sm_bytes_per_s},   {"num_sms", k.num_sms},
-                     {"sm_rows_per_token", k.sm_rows_per_token},     {"combine_fixed_seconds", k.combine_fixed_seconds}};
+    kernels[name] = {{"fixed_seconds", k.fixed_seconds},
+                     {"per_message_seconds", k.per_message_seconds},
+                     {"scale_up_efficiency", k.scale_up_efficiency},
+                     {"scale_out_efficiency", k.scale_out_efficiency},
+                     {"per_sm_bytes_per_s", k.per_sm_bytes_per_s},
+                     {"num_sms", k.num_sms},
+                     {"sm_rows_per_token", k.sm_rows_per_token},
+                     {"combine_fixed_seconds", k.combine_fixed_seconds}};
   j["dispatch_kernels"] = kernels;
   return j;
 }

@@ -15,7 +15,7 @@ namespace moescope {
 // One size regime of a collective on a given rank count: below max_bytes (message size as nccl-tests counts it),
 // time = latency + bus bytes / bus bandwidth.
 struct CollectiveRegime {
-  std::string protocol; // "ll", "ll128", "simple" (informative: the regime NCCL's tuner is expected to pick)
+  std::string protocol;   // "ll", "ll128", "simple" (informative: the regime NCCL's tuner is expected to pick)
   double max_bytes = 0.0; // upper end of the regime (inclusive); the last regime extends to infinity
   double latency_seconds = 0.0;
   double bus_bandwidth_bytes_per_s = 0.0;
@@ -33,7 +33,7 @@ struct NetworkCalibration {
   std::string description;
   Json fitted_on = Json::array();
   std::map<std::string, std::vector<CollectiveCalibration>> collectives; // op name -> per rank count
-  std::map<std::string, KernelCosts> dispatch_kernels;                  // kernel name -> costs
+  std::map<std::string, KernelCosts> dispatch_kernels;                   // kernel name -> costs
 };
 
 NetworkCalibration read_network_calibration(const Json& json, const std::string& file, Diagnostics& diagnostics);

@@ -6,9 +6,12 @@ namespace moescope {
 
 std::string to_string(ReplicaChoice c) {
   switch (c) {
-  case ReplicaChoice::same_node_first: return "same_node_first";
-  case ReplicaChoice::round_robin: return "round_robin";
-  case ReplicaChoice::least_loaded: return "least_loaded";
+  case ReplicaChoice::same_node_first:
+    return "same_node_first";
+  case ReplicaChoice::round_robin:
+    return "round_robin";
+  case ReplicaChoice::least_loaded:
+    return "least_loaded";
   }
   return "?";
 }

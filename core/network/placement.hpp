@@ -17,8 +17,9 @@ std::string to_string(ReplicaChoice c);
 
 struct Placement {
   std::int32_t num_experts = 0;
-  std::int32_t num_gpus = 0;                // GPUs of the EP group (ranks 0..num_gpus-1 of the topology)
-  std::vector<std::int32_t> replica_offsets; // size num_experts + 1: replicas of expert e are [offsets[e], offsets[e+1])
+  std::int32_t num_gpus = 0; // GPUs of the EP group (ranks 0..num_gpus-1 of the topology)
+  std::vector<std::int32_t>
+      replica_offsets; // size num_experts + 1: replicas of expert e are [offsets[e], offsets[e+1])
   std::vector<std::int32_t> replica_gpus;
   ReplicaChoice choice = ReplicaChoice::same_node_first;
 

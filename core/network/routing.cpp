@@ -80,7 +80,8 @@ TokenRouting sample_group_limited_routing(std::int32_t tokens_per_gpu, std::int3
   if (num_groups < 1 || num_experts % num_groups != 0 || groups_per_token < 1 || groups_per_token > num_groups)
     throw std::invalid_argument("routing: groups must divide the experts and 1 <= groups_per_token <= groups");
   const std::int32_t per_group = num_experts / num_groups;
-  if (top_k > groups_per_token * per_group) throw std::invalid_argument("routing: top_k exceeds the selectable experts");
+  if (top_k > groups_per_token * per_group)
+    throw std::invalid_argument("routing: top_k exceeds the selectable experts");
   TokenRouting out;
   out.top_k = top_k;
   out.source_gpu.resize(static_cast<std::size_t>(tokens_per_gpu) * num_gpus);

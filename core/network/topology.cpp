@@ -16,13 +16,20 @@ constexpr double kSpineHopSeconds = 0.3e-6;
 
 std::string to_string(LinkKind k) {
   switch (k) {
-  case LinkKind::scale_up_out: return "scale_up_out";
-  case LinkKind::scale_up_in: return "scale_up_in";
-  case LinkKind::peer: return "peer";
-  case LinkKind::nic_out: return "nic_out";
-  case LinkKind::nic_in: return "nic_in";
-  case LinkKind::leaf_up: return "leaf_up";
-  case LinkKind::leaf_down: return "leaf_down";
+  case LinkKind::scale_up_out:
+    return "scale_up_out";
+  case LinkKind::scale_up_in:
+    return "scale_up_in";
+  case LinkKind::peer:
+    return "peer";
+  case LinkKind::nic_out:
+    return "nic_out";
+  case LinkKind::nic_in:
+    return "nic_in";
+  case LinkKind::leaf_up:
+    return "leaf_up";
+  case LinkKind::leaf_down:
+    return "leaf_down";
   }
   return "?";
 }
@@ -57,8 +64,8 @@ Topology::Topology(const TopologyParams& p) : params_(p) {
     for (std::int32_t g = 0; g < num_gpus_; ++g) {
       links_.push_back({LinkKind::scale_up_out, g, -1, scale_up_line_per_gpu_, scale_up_per_gpu_,
                         p.scale_up_latency_seconds, false});
-      links_.push_back({LinkKind::scale_up_in, g, -1, scale_up_line_per_gpu_, scale_up_per_gpu_,
-                        p.scale_up_latency_seconds, false});
+      links_.push_back(
+          {LinkKind::scale_up_in, g, -1, scale_up_line_per_gpu_, scale_up_per_gpu_, p.scale_up_latency_seconds, false});
     }
     break;
   }
@@ -77,7 +84,8 @@ Topology::Topology(const TopologyParams& p) : params_(p) {
     const int ndims = p.scale_up_topology == ScaleUpTopology::torus_2d ? 2 : 3;
     torus_dims_ = p.torus_dims.empty() ? near_equal_factors(gpn, ndims) : p.torus_dims;
     std::int32_t prod = 1;
-    for (auto d : torus_dims_) prod *= d;
+    for (auto d : torus_dims_)
+      prod *= d;
     if (prod != gpn) throw std::invalid_argument("topology: torus dimensions do not multiply to gpus_per_node");
     peer_base_ = static_cast<std::int32_t>(links_.size());
     const double line = scale_up_line_per_gpu_ / (2.0 * static_cast<double>(torus_dims_.size()));
@@ -92,17 +100,18 @@ Topology::Topology(const TopologyParams& p) : params_(p) {
 
   if (p.has_scale_out) {
     const bool shared = p.nics_per_gpu < 1.0;
-    nics_per_node_ = shared ? std::max<std::int32_t>(1, static_cast<std::int32_t>(std::lround(gpn * p.nics_per_gpu))) : gpn;
+    nics_per_node_ =
+        shared ? std::max<std::int32_t>(1, static_cast<std::int32_t>(std::lround(gpn * p.nics_per_gpu))) : gpn;
     const double nic_line = shared ? p.nic_bandwidth_bytes_per_s : p.nic_bandwidth_bytes_per_s * p.nics_per_gpu;
     scale_out_line_per_gpu_ = shared ? nic_line * nics_per_node_ / gpn : nic_line;
     scale_out_per_gpu_ = scale_out_line_per_gpu_ * p.nic_achievable_fraction;
     nic_out_base_ = static_cast<std::int32_t>(links_.size());
     const std::int32_t nics = nics_per_node_ * p.nodes;
     for (std::int32_t n = 0; n < nics; ++n) {
-      links_.push_back({LinkKind::nic_out, n, -1, nic_line, nic_line * p.nic_achievable_fraction,
-                        p.nic_latency_seconds, true});
-      links_.push_back({LinkKind::nic_in, n, -1, nic_line, nic_line * p.nic_achievable_fraction,
-                        p.nic_latency_seconds, true});
+      links_.push_back(
+          {LinkKind::nic_out, n, -1, nic_line, nic_line * p.nic_achievable_fraction, p.nic_latency_seconds, true});
+      links_.push_back(
+          {LinkKind::nic_in, n, -1, nic_line, nic_line * p.nic_achievable_fraction, p.nic_latency_seconds, true});
     }
     // Leaves: one per rail (NIC i of every node) when rail-optimized, else one per node (top of rack).
     num_leaves_ = p.rail_optimized ? nics_per_node_ : p.nodes;
@@ -110,8 +119,10 @@ Topology::Topology(const TopologyParams& p) : params_(p) {
     const double up_line = nic_line * nics_per_leaf / std::max(p.oversubscription, 1e-9);
     leaf_base_ = static_cast<std::int32_t>(links_.size());
     for (std::int32_t l = 0; l < num_leaves_; ++l) {
-      links_.push_back({LinkKind::leaf_up, l, -1, up_line, up_line * p.nic_achievable_fraction, kSpineHopSeconds, true});
-      links_.push_back({LinkKind::leaf_down, l, -1, up_line, up_line * p.nic_achievable_fraction, kSpineHopSeconds, true});
+      links_.push_back(
+          {LinkKind::leaf_up, l, -1, up_line, up_line * p.nic_achievable_fraction, kSpineHopSeconds, true});
+      links_.push_back(
+          {LinkKind::leaf_down, l, -1, up_line, up_line * p.nic_achievable_fraction, kSpineHopSeconds, true});
     }
   }
   inv_bw_.reserve(links_.size());
@@ -146,10 +157,16 @@ TopologyParams Topology::params_from_scenario(const ResolvedScenario& s) {
   return p;
 }
 
-Topology Topology::from_scenario(const ResolvedScenario& s) { return Topology(params_from_scenario(s)); }
+Topology Topology::from_scenario(const ResolvedScenario& s) {
+  return Topology(params_from_scenario(s));
+}
 
-std::int32_t Topology::scale_up_out_link(std::int32_t g) const { return port_base_ < 0 ? -1 : port_base_ + 2 * g; }
-std::int32_t Topology::scale_up_in_link(std::int32_t g) const { return port_base_ < 0 ? -1 : port_base_ + 2 * g + 1; }
+std::int32_t Topology::scale_up_out_link(std::int32_t g) const {
+  return port_base_ < 0 ? -1 : port_base_ + 2 * g;
+}
+std::int32_t Topology::scale_up_in_link(std::int32_t g) const {
+  return port_base_ < 0 ? -1 : port_base_ + 2 * g + 1;
+}
 
 std::int32_t Topology::nic_of(std::int32_t g) const {
   if (nic_out_base_ < 0) return -1;
@@ -163,7 +180,8 @@ std::int32_t Topology::leaf_of_nic(std::int32_t nic) const {
 
 std::int32_t Topology::torus_coord(std::int32_t local, int axis) const {
   std::int32_t v = local;
-  for (int a = 0; a < axis; ++a) v /= torus_dims_[a];
+  for (int a = 0; a < axis; ++a)
+    v /= torus_dims_[a];
   return v % torus_dims_[axis];
 }
 
@@ -234,8 +252,12 @@ double Topology::scale_out_latency(std::int32_t src, std::int32_t dst) const {
   return params_.nic_latency_seconds + (cross ? 2.0 * kSpineHopSeconds : 0.0);
 }
 
-double Topology::scale_out_latency_same_leaf() const { return params_.nic_latency_seconds; }
-double Topology::scale_out_latency_cross_leaf() const { return params_.nic_latency_seconds + 2.0 * kSpineHopSeconds; }
+double Topology::scale_out_latency_same_leaf() const {
+  return params_.nic_latency_seconds;
+}
+double Topology::scale_out_latency_cross_leaf() const {
+  return params_.nic_latency_seconds + 2.0 * kSpineHopSeconds;
+}
 
 std::string Topology::link_name(std::int32_t i) const {
   const Link& l = links_.at(static_cast<std::size_t>(i));
@@ -243,8 +265,10 @@ std::string Topology::link_name(std::int32_t i) const {
     return "node" + std::to_string(node_of(g)) + ".gpu" + std::to_string(local_of(g));
   };
   switch (l.kind) {
-  case LinkKind::scale_up_out: return gpu_name(l.a) + ".scale_up.out";
-  case LinkKind::scale_up_in: return gpu_name(l.a) + ".scale_up.in";
+  case LinkKind::scale_up_out:
+    return gpu_name(l.a) + ".scale_up.out";
+  case LinkKind::scale_up_in:
+    return gpu_name(l.a) + ".scale_up.in";
   case LinkKind::peer:
     if (!torus_dims_.empty())
       return gpu_name(l.a) + ".torus.axis" + std::to_string(l.b / 2) + (l.b % 2 == 0 ? "+" : "-");

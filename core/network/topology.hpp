@@ -26,10 +26,10 @@ std::string to_string(LinkKind k);
 
 struct Link {
   LinkKind kind = LinkKind::scale_up_out;
-  std::int32_t a = 0; // GPU (ports, peer source), NIC index (NIC links), leaf index (leaf links)
-  std::int32_t b = -1; // peer destination GPU; torus: axis * 2 + (0: + direction, 1: - direction)
-  double line_rate_bytes_per_s = 0.0;       // per direction
-  double bandwidth_bytes_per_s = 0.0;       // achievable per direction (line rate x achievable fraction)
+  std::int32_t a = 0;                 // GPU (ports, peer source), NIC index (NIC links), leaf index (leaf links)
+  std::int32_t b = -1;                // peer destination GPU; torus: axis * 2 + (0: + direction, 1: - direction)
+  double line_rate_bytes_per_s = 0.0; // per direction
+  double bandwidth_bytes_per_s = 0.0; // achievable per direction (line rate x achievable fraction)
   double latency_seconds = 0.0;
   bool scale_out = false;
 };
@@ -118,10 +118,10 @@ private:
   std::vector<double> inv_bw_;
   std::vector<std::uint8_t> flags_;
   std::vector<std::int32_t> torus_dims_;
-  std::int32_t port_base_ = -1;     // switched: 2 links per GPU (out, in)
-  std::int32_t peer_base_ = -1;     // full mesh: gpus_per_node - 1 links per GPU; torus: 2 * ndims per GPU
-  std::int32_t nic_out_base_ = -1;  // 2 links per NIC (out, in)
-  std::int32_t leaf_base_ = -1;     // 2 links per leaf (up, down)
+  std::int32_t port_base_ = -1;    // switched: 2 links per GPU (out, in)
+  std::int32_t peer_base_ = -1;    // full mesh: gpus_per_node - 1 links per GPU; torus: 2 * ndims per GPU
+  std::int32_t nic_out_base_ = -1; // 2 links per NIC (out, in)
+  std::int32_t leaf_base_ = -1;    // 2 links per leaf (up, down)
   std::int32_t nics_per_node_ = 0;
   std::int32_t num_leaves_ = 0;
   double scale_up_per_gpu_ = 0.0, scale_out_per_gpu_ = 0.0;

@@ -34,8 +34,10 @@ void A2ATimer::begin_batch(const PlacementPlan& plan, const PlacementTopology& t
 
 void A2ATimer::add_token(std::size_t layer, std::uint64_t token, std::size_t node, const std::uint16_t* ids) {
   auto& r = routing_[layer];
-  r.source_gpu.push_back(std::int32_t(node) * topo_.gpus_per_node + std::int32_t(token % std::uint64_t(topo_.gpus_per_node)));
-  for (std::int32_t j = 0; j < r.top_k; ++j) r.experts.push_back(ids[j]);
+  r.source_gpu.push_back(std::int32_t(node) * topo_.gpus_per_node +
+                         std::int32_t(token % std::uint64_t(topo_.gpus_per_node)));
+  for (std::int32_t j = 0; j < r.top_k; ++j)
+    r.experts.push_back(ids[j]);
 }
 
 void A2ATimer::end_batch(std::vector<LayerMetrics>& layers) {

@@ -15,7 +15,8 @@ TopologyParams a2a_topology_params(std::int32_t nodes, std::int32_t gpus_per_nod
 
 class A2ATimer {
 public:
-  void begin_batch(const PlacementPlan& plan, const PlacementTopology& topo, double bytes_per_token, std::int32_t top_k);
+  void begin_batch(const PlacementPlan& plan, const PlacementTopology& topo, double bytes_per_token,
+                   std::int32_t top_k);
   // Token `token` (global index) homed on `node` selects experts ids[0..k) at layer l.
   void add_token(std::size_t layer, std::uint64_t token, std::size_t node, const std::uint16_t* ids);
   // Evaluates every layer of the batch and adds the seconds to `layers`.

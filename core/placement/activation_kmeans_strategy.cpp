@@ -59,7 +59,8 @@ public:
           }
         }
       }
-      plan.layers.push_back(detail::node_assignment_to_placement(node_of, s.layer_load(l), t.nodes, t.gpus_per_node, extra));
+      plan.layers.push_back(
+          detail::node_assignment_to_placement(node_of, s.layer_load(l), t.nodes, t.gpus_per_node, extra));
     }
     // 5. nearest-centroid homing
     plan.homing = centroid_homing(km, t.nodes, V, pb.options.balance_cap);

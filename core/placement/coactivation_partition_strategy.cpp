@@ -40,7 +40,8 @@ public:
         const std::size_t slots = std::size_t(redundant) * std::size_t(t.gpus_per_node);
         std::vector<double> reps(E, 1.0);
         std::vector<std::vector<char>> holds(N, std::vector<char>(E, 0));
-        for (std::size_t e = 0; e < E; ++e) holds[std::size_t(node_of[e])][e] = 1;
+        for (std::size_t e = 0; e < E; ++e)
+          holds[std::size_t(node_of[e])][e] = 1;
         for (std::size_t k = 0; k < slots * N; ++k) {
           // hottest by load / replicas among experts some node can still take
           std::size_t best_e = E, best_n = N;
@@ -71,7 +72,8 @@ public:
           extra[best_n].push_back({std::int32_t(best_e), 0.0});
         }
         for (auto& x : extra)
-          for (auto& [e, w] : x) w = load[std::size_t(e)] / reps[std::size_t(e)];
+          for (auto& [e, w] : x)
+            w = load[std::size_t(e)] / reps[std::size_t(e)];
       }
       plan.layers.push_back(detail::node_assignment_to_placement(node_of, load, t.nodes, t.gpus_per_node, extra));
     }

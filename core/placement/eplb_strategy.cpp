@@ -24,7 +24,8 @@ Placement eplb_layer(std::span<const double> weight, std::int32_t num_phy, std::
   const std::int32_t log_per_node = E / nodes, phy_per_node = num_phy / nodes;
   // step 1: groups to nodes
   std::vector<double> group_w(std::size_t(groups), 0.0);
-  for (std::int32_t e = 0; e < E; ++e) group_w[std::size_t(e / group_size)] += weight[std::size_t(e)];
+  for (std::int32_t e = 0; e < E; ++e)
+    group_w[std::size_t(e / group_size)] += weight[std::size_t(e)];
   std::vector<std::int32_t> gpack, grank;
   detail::balanced_packing(group_w, nodes, gpack, grank);
   std::vector<std::int32_t> mlog2log(static_cast<std::size_t>(E));

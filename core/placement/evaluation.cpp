@@ -25,7 +25,8 @@ void PlanMetrics::accumulate(const PlanMetrics& o) {
     add_time(a.a2a_normal_seconds, b.a2a_normal_seconds);
     add_time(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds);
   };
-  for (std::size_t l = 0; l < o.layers.size(); ++l) add(layers[l], o.layers[l]);
+  for (std::size_t l = 0; l < o.layers.size(); ++l)
+    add(layers[l], o.layers[l]);
   add(total, o.total);
   traffic_tokens += o.traffic_tokens;
   tokens_per_node_max += o.tokens_per_node_max;
@@ -57,7 +58,8 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
     for (std::size_t e = 0; e < E; ++e)
       for (std::size_t n = 0; n < N; ++n) {
         const auto& p = plan.layers[l];
-        for (const std::int32_t* g = p.replicas_begin(std::int32_t(e)); g != p.replicas_begin(std::int32_t(e)) + p.replicas(std::int32_t(e)); ++g)
+        for (const std::int32_t* g = p.replicas_begin(std::int32_t(e));
+             g != p.replicas_begin(std::int32_t(e)) + p.replicas(std::int32_t(e)); ++g)
           if (std::size_t(*g) / gpn == n) local_gpus.push_back(*g);
         local_off[(l * E + e) * N + n + 1] = std::int32_t(local_gpus.size());
       }
@@ -131,7 +133,8 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
     for (std::size_t l = 0; l < L; ++l) {
       auto& lm = m.layers[l];
       double busiest = 0.0;
-      for (std::size_t n = 0; n < N; ++n) busiest = std::max({busiest, in[l * N + n], out[l * N + n]});
+      for (std::size_t n = 0; n < N; ++n)
+        busiest = std::max({busiest, in[l * N + n], out[l * N + n]});
       lm.busiest_link_bytes += busiest * options.bytes_per_token;
       const double* gl = gload.data() + l * G;
       lm.gpu_load_max += *std::max_element(gl, gl + G);
@@ -141,7 +144,8 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
     m.tokens_per_node_mean += std::accumulate(node_tokens.begin(), node_tokens.end(), 0.0) / double(N);
     m.requests_per_node_max += *std::max_element(node_reqs.begin(), node_reqs.end());
     m.requests_per_node_mean += std::accumulate(node_reqs.begin(), node_reqs.end(), 0.0) / double(N);
-    for (std::size_t r = w0; r < w1; ++r) m.traffic_tokens += test.traffic_tokens[r];
+    for (std::size_t r = w0; r < w1; ++r)
+      m.traffic_tokens += test.traffic_tokens[r];
     if (options.all_to_all_time) timer.end_batch(m.layers);
   }
   for (const auto& lm : m.layers) {

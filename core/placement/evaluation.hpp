@@ -36,7 +36,7 @@ struct LayerMetrics {
   double gpu_load_max = 0.0;       // summed over batches
   double gpu_load_mean = 0.0;      // summed over batches
   // All-to-all (dispatch + combine) seconds through the network model, summed over batches (-1: not computed).
-  double a2a_normal_seconds = -1.0;     // DeepEP normal (node-deduplicated, no padding)
+  double a2a_normal_seconds = -1.0;      // DeepEP normal (node-deduplicated, no padding)
   double a2a_low_latency_seconds = -1.0; // DeepEP low-latency (padded receive buffers)
 };
 
@@ -47,10 +47,12 @@ struct PlanMetrics {
   double traffic_tokens = 0.0;
   double tokens_per_node_max = 0.0, tokens_per_node_mean = 0.0;     // summed over batches
   double requests_per_node_max = 0.0, requests_per_node_mean = 0.0; // summed over batches
-  std::vector<std::int32_t> home; // node of each evaluated request (last evaluation)
+  std::vector<std::int32_t> home;                                   // node of each evaluated request (last evaluation)
 
   double gpu_max_over_mean() const { return total.gpu_load_mean > 0 ? total.gpu_load_max / total.gpu_load_mean : 0.0; }
-  double tokens_max_over_mean() const { return tokens_per_node_mean > 0 ? tokens_per_node_max / tokens_per_node_mean : 0.0; }
+  double tokens_max_over_mean() const {
+    return tokens_per_node_mean > 0 ? tokens_per_node_max / tokens_per_node_mean : 0.0;
+  }
   double requests_max_over_mean() const {
     return requests_per_node_mean > 0 ? requests_per_node_max / requests_per_node_mean : 0.0;
   }

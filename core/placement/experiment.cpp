@@ -67,18 +67,20 @@ void run_split(const trace::ExpertTrace& trace, std::span<const std::size_t> tra
 
 } // namespace
 
-ExperimentResult run_experiment(const trace::ExpertTrace& trace, const ExperimentConfig& cfg, const std::string& label) {
+ExperimentResult run_experiment(const trace::ExpertTrace& trace, const ExperimentConfig& cfg,
+                                const std::string& label) {
   const auto& t = cfg.topology;
   const auto E = std::int32_t(trace.num_experts());
-  if (t.nodes < 1 || t.gpus_per_node < 1)
-    throw InputError(label, "", "nodes and GPUs per node must be at least 1");
+  if (t.nodes < 1 || t.gpus_per_node < 1) throw InputError(label, "", "nodes and GPUs per node must be at least 1");
   if (t.nodes > 64) throw InputError(label, "", "at most 64 nodes are supported");
   if (E % t.num_gpus() != 0 && t.num_gpus() > E)
-    throw InputError(label, "", "more GPUs (" + std::to_string(t.num_gpus()) + ") than experts (" + std::to_string(E) + ")");
+    throw InputError(label, "",
+                     "more GPUs (" + std::to_string(t.num_gpus()) + ") than experts (" + std::to_string(E) + ")");
   if (trace.num_requests() < 2) throw InputError(label, "", "the trace needs at least two requests to hold some out");
   std::vector<const PlacementStrategy*> strategies;
   if (cfg.strategies.empty()) {
-    for (const auto& s : placement_strategies()) strategies.push_back(s.get());
+    for (const auto& s : placement_strategies())
+      strategies.push_back(s.get());
   } else {
     for (const auto& n : cfg.strategies) {
       const auto* s = find_placement_strategy(n);
@@ -108,7 +110,8 @@ ExperimentResult run_experiment(const trace::ExpertTrace& trace, const Experimen
   if (cfg.cross_domain && domains.size() >= 2) {
     for (std::uint32_t d = 0; d < domains.size(); ++d) {
       std::vector<std::size_t> train, test;
-      for (std::size_t r = 0; r < trace.num_requests(); ++r) (trace.request(r).domain == d ? train : test).push_back(r);
+      for (std::size_t r = 0; r < trace.num_requests(); ++r)
+        (trace.request(r).domain == d ? train : test).push_back(r);
       run_split(trace, train, test, "cross:" + domains[d] + "->others", cfg, strategies, res);
     }
   }
@@ -117,8 +120,12 @@ ExperimentResult run_experiment(const trace::ExpertTrace& trace, const Experimen
 
 namespace {
 
-double ratio(double a, double b) { return b > 0 ? a / b : std::nan(""); }
-std::string fx(double v, int d = 3) { return std::isfinite(v) ? format_fixed(v, d) : "-"; }
+double ratio(double a, double b) {
+  return b > 0 ? a / b : std::nan("");
+}
+std::string fx(double v, int d = 3) {
+  return std::isfinite(v) ? format_fixed(v, d) : "-";
+}
 
 std::vector<std::string> splits_of(const ExperimentResult& r) {
   std::vector<std::string> s;
@@ -177,10 +184,17 @@ Json experiment_json(const ExperimentResult& r) {
     }
     rows.push_back(j);
   }
-  return {{"trace", r.label},          {"model", r.model},     {"nodes", r.nodes},
-          {"gpus_per_node", r.gpus_per_node}, {"experts", r.experts}, {"layers", r.layers},
-          {"top_k", r.top_k},          {"folds", r.folds},     {"requests", r.requests},
-          {"bytes_per_token", r.bytes_per_token}, {"rows", rows}};
+  return {{"trace", r.label},
+          {"model", r.model},
+          {"nodes", r.nodes},
+          {"gpus_per_node", r.gpus_per_node},
+          {"experts", r.experts},
+          {"layers", r.layers},
+          {"top_k", r.top_k},
+          {"folds", r.folds},
+          {"requests", r.requests},
+          {"bytes_per_token", r.bytes_per_token},
+          {"rows", rows}};
 }
 
 std::string experiment_markdown(const ExperimentResult& r) {
@@ -203,9 +217,10 @@ std::string experiment_markdown(const ExperimentResult& r) {
       if (row.split != split) continue;
       const auto& a = row.metrics.total;
       const LayerMetrics b = base ? base->metrics.total : LayerMetrics{};
-      os << "| " << row.strategy << " | " << row.redundant_slots << " | " << fx(ratio(a.inter_node_pairs, b.inter_node_pairs))
-         << " | " << fx(ratio(a.dedup_bytes, b.dedup_bytes)) << " | " << fx(ratio(a.busiest_link_bytes, b.busiest_link_bytes))
-         << " | " << fx(row.metrics.gpu_max_over_mean()) << " | " << fx(row.metrics.tokens_max_over_mean()) << " | "
+      os << "| " << row.strategy << " | " << row.redundant_slots << " | "
+         << fx(ratio(a.inter_node_pairs, b.inter_node_pairs)) << " | " << fx(ratio(a.dedup_bytes, b.dedup_bytes))
+         << " | " << fx(ratio(a.busiest_link_bytes, b.busiest_link_bytes)) << " | "
+         << fx(row.metrics.gpu_max_over_mean()) << " | " << fx(row.metrics.tokens_max_over_mean()) << " | "
          << fx(row.metrics.requests_max_over_mean()) << " |";
       if (has_a2a)
         os << " " << fx(ratio(a.a2a_normal_seconds, b.a2a_normal_seconds)) << " | "
@@ -226,7 +241,8 @@ std::string experiment_csv(const ExperimentResult& r, bool header) {
   auto q = [](const std::string& s) {
     if (s.find_first_of(",\"") == std::string::npos) return s;
     std::string o = "\"";
-    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : s)
+      o += c == '"' ? std::string("\"\"") : std::string(1, c);
     return o + "\"";
   };
   auto num = [](double v) {

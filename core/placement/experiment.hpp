@@ -15,8 +15,8 @@
 namespace moescope::placement {
 
 struct ExperimentConfig {
-  PlacementTopology topology;         // slots_per_gpu ignored: base slots (+ redundant_slots for the second run)
-  std::int32_t redundant_slots = 0;   // extra slots per GPU for the second run (0: none)
+  PlacementTopology topology;       // slots_per_gpu ignored: base slots (+ redundant_slots for the second run)
+  std::int32_t redundant_slots = 0; // extra slots per GPU for the second run (0: none)
   FitOptions fit;
   EvalOptions eval;
   StatsOptions stats;
@@ -28,10 +28,10 @@ struct ExperimentConfig {
 };
 
 struct ExperimentRow {
-  std::string split;    // "held-out" or "cross:<train domain>-><others>"
+  std::string split; // "held-out" or "cross:<train domain>-><others>"
   std::string strategy;
   std::int32_t redundant_slots = 0;
-  PlanMetrics metrics;  // summed over folds
+  PlanMetrics metrics;      // summed over folds
   double fit_seconds = 0.0; // mean per fit
   std::int32_t fits = 0;
 };

@@ -3,8 +3,9 @@
 //  0. several starts, and the one with the lowest final training objective wins: the co-activation partition
 //     (coact-partition's node assignment, node load <= cap x mean), and the paper's utility placement of its request
 //     clusters (activation-kmeans' node assignment), at node load cap node_load_cap, and the co-activation start
-//     again at node_load_cap + 0.2 (kept only when the training GPU max/mean stays no worse than linear's); with one slot per GPU the
-//     GPU load does not depend on the grouping, so there the node load is left free (J keeps the links balanced);
+//     again at node_load_cap + 0.2 (kept only when the training GPU max/mean stays no worse than linear's); with one
+//     slot per GPU the GPU load does not depend on the grouping, so there the node load is left free (J keeps the links
+//     balanced);
 //  1. home the training requests as they would be homed at run time: by affinity of their prefill (homing-part)
 //     selections to the current placement, under the token balance cap;
 //  2. with those homes fixed, improve each layer's node assignment by expert swaps between nodes (slot counts stay
@@ -32,15 +33,15 @@ namespace moescope::placement {
 namespace {
 
 constexpr std::size_t kMaxSampleTokens = 12000; // training tokens sampled (strided) for the exact search
-constexpr int kRounds = 2;                       // homing / placement alternations
-constexpr double kBeta = 1.0;                    // weight of nodes x busiest link against the total
-constexpr int kCandidates = 24;                  // swaps evaluated exactly per pass
-constexpr int kMaxOuter = 25;                    // passes per layer
-constexpr double kLoadReplicaShare = 0.0;        // share of redundant slots given to load (EPLB rule) before locality
+constexpr int kRounds = 2;                      // homing / placement alternations
+constexpr double kBeta = 1.0;                   // weight of nodes x busiest link against the total
+constexpr int kCandidates = 24;                 // swaps evaluated exactly per pass
+constexpr int kMaxOuter = 25;                   // passes per layer
+constexpr double kLoadReplicaShare = 0.0;       // share of redundant slots given to load (EPLB rule) before locality
 
 struct Sample {
-  std::vector<std::uint32_t> req;   // per sampled token: request index in the stats
-  std::vector<std::uint16_t> ids;   // [token][layer][k]
+  std::vector<std::uint32_t> req; // per sampled token: request index in the stats
+  std::vector<std::uint16_t> ids; // [token][layer][k]
 };
 
 Sample sample_tokens(const RoutingStats& s) {
@@ -55,7 +56,8 @@ Sample sample_tokens(const RoutingStats& s) {
     for (std::uint64_t t = range.begin; t < range.end; ++t, ++seen) {
       if (seen % stride != 0) continue;
       sm.req.push_back(std::uint32_t(r));
-      sm.ids.insert(sm.ids.end(), data.begin() + std::ptrdiff_t(t * L * K), data.begin() + std::ptrdiff_t((t + 1) * L * K));
+      sm.ids.insert(sm.ids.end(), data.begin() + std::ptrdiff_t(t * L * K),
+                    data.begin() + std::ptrdiff_t((t + 1) * L * K));
     }
   }
   return sm;
@@ -70,7 +72,8 @@ HomingPolicy homing_from_nodes(const std::vector<std::vector<std::int32_t>>& nod
   h.balance_cap = cap;
   h.weights.assign(std::size_t(nodes) * h.vec_size, 0.0f);
   for (std::size_t l = 0; l < node_of.size(); ++l)
-    for (std::size_t e = 0; e < E; ++e) h.weights[std::size_t(node_of[l][e]) * h.vec_size + l * E + e] = 1.0f;
+    for (std::size_t e = 0; e < E; ++e)
+      h.weights[std::size_t(node_of[l][e]) * h.vec_size + l * E + e] = 1.0f;
   return h;
 }
 
@@ -81,7 +84,8 @@ void relabel_layer(const Sample& sm, std::size_t layer, std::size_t L, std::size
   std::vector<double> M(N * N, 0.0); // [part][node]
   for (std::size_t t = 0; t < sm.req.size(); ++t) {
     const auto h = std::size_t(home_of_req[sm.req[t]]);
-    for (std::size_t j = 0; j < K; ++j) M[std::size_t(node_of[sm.ids[(t * L + layer) * K + j]]) * N + h] += 1.0;
+    for (std::size_t j = 0; j < K; ++j)
+      M[std::size_t(node_of[sm.ids[(t * L + layer) * K + j]]) * N + h] += 1.0;
   }
   std::vector<std::int32_t> perm(N, -1);
   std::vector<char> node_used(N, 0);
@@ -100,7 +104,8 @@ void relabel_layer(const Sample& sm, std::size_t layer, std::size_t L, std::size
     perm[bp] = std::int32_t(bn);
     node_used[bn] = 1;
   }
-  for (std::size_t e = 0; e < E; ++e) node_of[e] = perm[std::size_t(node_of[e])];
+  for (std::size_t e = 0; e < E; ++e)
+    node_of[e] = perm[std::size_t(node_of[e])];
 }
 
 // Local search state of one layer.
@@ -119,13 +124,15 @@ public:
     }
     tokens_of_.assign(E, {});
     for (std::size_t t = 0; t < T_; ++t)
-      for (std::size_t j = 0; j < K; ++j) tokens_of_[ids_[t * K + j]].push_back(std::uint32_t(t));
+      for (std::size_t j = 0; j < K; ++j)
+        tokens_of_[ids_[t * K + j]].push_back(std::uint32_t(t));
     cnt_.assign(T_ * N, 0);
     in_.assign(N, 0.0);
     out_.assign(N, 0.0);
     total_ = 0.0;
     for (std::size_t t = 0; t < T_; ++t) {
-      for (std::size_t j = 0; j < K; ++j) ++cnt_[t * N + std::size_t(node_of_[ids_[t * K + j]])];
+      for (std::size_t j = 0; j < K; ++j)
+        ++cnt_[t * N + std::size_t(node_of_[ids_[t * K + j]])];
       const auto h = std::size_t(home_[t]);
       for (std::size_t n = 0; n < N; ++n)
         if (n != h && cnt_[t * N + n] > 0) {
@@ -135,7 +142,8 @@ public:
         }
     }
     node_load_.assign(N, 0.0);
-    for (std::size_t e = 0; e < E; ++e) node_load_[std::size_t(node_of_[e])] += load_[e];
+    for (std::size_t e = 0; e < E; ++e)
+      node_load_[std::size_t(node_of_[e])] += load_[e];
     cap_ = load_cap * std::accumulate(load.begin(), load.end(), 0.0) / double(N);
     mark_a_.assign(T_, 0);
     mark_b_.assign(T_, 0);
@@ -146,7 +154,8 @@ public:
   double objective(double total, double maxlink) const { return total + kBeta * double(N_) * maxlink; }
   double max_link() const {
     double m = 0.0;
-    for (std::size_t n = 0; n < N_; ++n) m = std::max({m, in_[n], out_[n]});
+    for (std::size_t n = 0; n < N_; ++n)
+      m = std::max({m, in_[n], out_[n]});
     return m;
   }
 
@@ -160,13 +169,15 @@ public:
       for (std::size_t t = 0; t < T_; ++t) {
         const auto h = std::size_t(home_[t]);
         const std::uint8_t* c = cnt_.data() + t * N_;
-        for (std::size_t n = 0; n < N_; ++n) zero[n] = (c[n] == 0 && n != h) ? 1 : 0;
+        for (std::size_t n = 0; n < N_; ++n)
+          zero[n] = (c[n] == 0 && n != h) ? 1 : 0;
         for (std::size_t j = 0; j < K_; ++j) {
           const std::size_t a = ids_[t * K_ + j];
           const auto p = std::size_t(node_of_[a]);
           const double loss = (p != h && c[p] == 1) ? 1.0 : 0.0;
           double* d = delta.data() + a * N_;
-          for (std::size_t q = 0; q < N_; ++q) d[q] += double(zero[q]) - loss;
+          for (std::size_t q = 0; q < N_; ++q)
+            d[q] += double(zero[q]) - loss;
         }
       }
       cand.clear();
@@ -177,7 +188,8 @@ public:
           const double s = delta[a * N_ + q] + delta[b * N_ + p];
           if (cand.size() < std::size_t(kCandidates) || s < cand.back().first) {
             if (cand.size() == std::size_t(kCandidates)) cand.pop_back();
-            auto pos = std::upper_bound(cand.begin(), cand.end(), s, [](double v, const auto& x) { return v < x.first; });
+            auto pos =
+                std::upper_bound(cand.begin(), cand.end(), s, [](double v, const auto& x) { return v < x.first; });
             cand.insert(pos, {s, std::uint32_t(a * E_ + b)});
           }
         }
@@ -203,8 +215,10 @@ private:
     const double lp = node_load_[p] - load_[a] + load_[b], lq = node_load_[q] - load_[b] + load_[a];
     if (std::max(lp, lq) > std::max(cap_, std::max(node_load_[p], node_load_[q])) + 1e-9) return false;
     ++stamp_;
-    for (auto t : tokens_of_[a]) mark_a_[t] = stamp_;
-    for (auto t : tokens_of_[b]) mark_b_[t] = stamp_;
+    for (auto t : tokens_of_[a])
+      mark_a_[t] = stamp_;
+    for (auto t : tokens_of_[b])
+      mark_b_[t] = stamp_;
     std::fill(din_.begin(), din_.end(), 0.0);
     std::fill(dout_.begin(), dout_.end(), 0.0);
     double dtotal = 0.0;
@@ -227,7 +241,8 @@ private:
     for (auto t : tokens_of_[b])
       if (mark_a_[t] != stamp_) visit(t, q, p);
     double new_max = 0.0;
-    for (std::size_t n = 0; n < N_; ++n) new_max = std::max({new_max, in_[n] + din_[n], out_[n] + dout_[n]});
+    for (std::size_t n = 0; n < N_; ++n)
+      new_max = std::max({new_max, in_[n] + din_[n], out_[n] + dout_[n]});
     const double before = objective(total_, max_link());
     const double after = objective(total_ + dtotal, new_max);
     if (after >= before - 1e-9) return false;
@@ -278,7 +293,8 @@ public:
     auto scale = [&](std::size_t e) { return sampled[e] > 0 ? load_[e] / sampled[e] : 0.0; };
     std::vector<std::vector<std::pair<std::int32_t, double>>> extra(N_);
     std::vector<char> holds(N_ * E_, 0);
-    for (std::size_t e = 0; e < E_; ++e) holds[std::size_t(node_of_[e]) * E_ + e] = 1;
+    for (std::size_t e = 0; e < E_; ++e)
+      holds[std::size_t(node_of_[e]) * E_ + e] = 1;
     std::vector<double> reps(E_, 1.0);
     if (everywhere && N_ > 1) {
       std::vector<double> off(E_, 0.0);
@@ -348,8 +364,8 @@ public:
           }
         std::size_t be = E_;
         for (std::size_t e = 0; e < E_; ++e)
-          if (!holds[n * E_ + e] && (be == E_ || gain[e] > gain[be] ||
-                                     (gain[e] == gain[be] && load_[e] / reps[e] > load_[be] / reps[be])))
+          if (!holds[n * E_ + e] &&
+              (be == E_ || gain[e] > gain[be] || (gain[e] == gain[be] && load_[e] / reps[e] > load_[be] / reps[be])))
             be = e;
         if (be == E_) break;
         holds[n * E_ + be] = 1;
@@ -418,7 +434,8 @@ public:
     const HomingPolicy centroid = centroid_homing(km, t.nodes, s.vec_size(), pb.options.balance_cap);
     const auto util = cluster_utility(s, km, used, N);
     std::vector<std::vector<std::int32_t>> utility_start(L);
-    for (std::size_t l = 0; l < L; ++l) utility_start[l] = utility_assignment(util, l, E, N, s.vec_size(), capacity);
+    for (std::size_t l = 0; l < L; ++l)
+      utility_start[l] = utility_assignment(util, l, E, N, s.vec_size(), capacity);
 
     struct Solution {
       std::vector<std::vector<std::int32_t>> node_of;
@@ -444,8 +461,7 @@ public:
         if (round > 0) home = detail::home_requests(homing_from_nodes(node_of, E, t.nodes, pb.options.balance_cap), s);
         for (std::size_t l = 0; l < L; ++l) {
           relabel_layer(sm, l, L, s.top_k, E, N, home, node_of[l]);
-          LayerSearch ls(sm, l, L, s.top_k, E, N, home, s.layer_load(std::uint32_t(l)), load_cap,
-                         node_of[l]);
+          LayerSearch ls(sm, l, L, s.top_k, E, N, home, s.layer_load(std::uint32_t(l)), load_cap, node_of[l]);
           ls.run();
         }
       }
@@ -479,7 +495,8 @@ public:
                                 ? Placement::linear(std::int32_t(E), t.num_gpus(), base)
                                 : detail::node_assignment_to_placement(node_of[l], load, t.nodes, t.gpus_per_node);
         std::vector<double> g(std::size_t(t.num_gpus()), 0.0);
-        for (std::size_t e = 0; e < E; ++e) g[std::size_t(p.replicas_begin(std::int32_t(e))[0])] += load[e];
+        for (std::size_t e = 0; e < E; ++e)
+          g[std::size_t(p.replicas_begin(std::int32_t(e))[0])] += load[e];
         mx += *std::max_element(g.begin(), g.end());
         mean += std::accumulate(g.begin(), g.end(), 0.0) / double(g.size());
       }
@@ -489,8 +506,9 @@ public:
     // the links balanced); else the given cap and a looser one, the looser kept only if the training GPU max/mean
     // stays no worse than linear's
     std::vector<Solution> candidates;
-    std::vector<double> caps = base == 1 ? std::vector<double>{1e9}
-                                         : std::vector<double>{pb.options.node_load_cap, pb.options.node_load_cap + 0.2};
+    std::vector<double> caps = base == 1
+                                   ? std::vector<double>{1e9}
+                                   : std::vector<double>{pb.options.node_load_cap, pb.options.node_load_cap + 0.2};
     const double linear_gpu = gpu_ratio({});
     for (std::size_t ci = 0; ci < caps.size(); ++ci) {
       load_cap = caps[ci];
@@ -549,5 +567,7 @@ public:
 };
 
 } // namespace
-std::unique_ptr<PlacementStrategy> make_joint_minmax_strategy() { return std::make_unique<JointMinMaxStrategy>(); }
+std::unique_ptr<PlacementStrategy> make_joint_minmax_strategy() {
+  return std::make_unique<JointMinMaxStrategy>();
+}
 } // namespace moescope::placement

@@ -75,7 +75,8 @@ KMeansResult run_once(const std::vector<float>& rows, std::size_t n, std::size_t
     for (std::size_t i = 0; i < n; ++i) {
       const auto c = std::size_t(res.label[i]);
       ++count[c];
-      for (std::size_t j = 0; j < dim; ++j) sum[c * dim + j] += rows[i * dim + j];
+      for (std::size_t j = 0; j < dim; ++j)
+        sum[c * dim + j] += rows[i * dim + j];
     }
     for (std::size_t c = 0; c < K; ++c) {
       if (count[c] == 0) { // empty cluster: restart it at the row farthest from its centroid
@@ -84,7 +85,8 @@ KMeansResult run_once(const std::vector<float>& rows, std::size_t n, std::size_t
         best_d[far] = 0.0;
         continue;
       }
-      for (std::size_t j = 0; j < dim; ++j) res.centroids[c * dim + j] = float(sum[c * dim + j] / double(count[c]));
+      for (std::size_t j = 0; j < dim; ++j)
+        res.centroids[c * dim + j] = float(sum[c * dim + j] / double(count[c]));
     }
   }
   res.inertia = 0.0;
@@ -106,7 +108,8 @@ KMeansResult kmeans(const std::vector<float>& rows, std::size_t n, std::size_t d
   return best;
 }
 
-KMeansResult cluster_requests(const RoutingStats& s, std::int32_t k, std::uint64_t seed, std::vector<std::size_t>& used) {
+KMeansResult cluster_requests(const RoutingStats& s, std::int32_t k, std::uint64_t seed,
+                              std::vector<std::size_t>& used) {
   const std::size_t V = s.vec_size();
   used.clear();
   for (std::size_t r = 0; r < s.num_requests(); ++r)
@@ -115,9 +118,11 @@ KMeansResult cluster_requests(const RoutingStats& s, std::int32_t k, std::uint64
   for (std::size_t i = 0; i < used.size(); ++i) {
     const auto v = s.traffic(used[i]);
     double norm = 0.0;
-    for (float x : v) norm += double(x) * x;
+    for (float x : v)
+      norm += double(x) * x;
     norm = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
-    for (std::size_t j = 0; j < V; ++j) rows[i * V + j] = float(v[j] * norm);
+    for (std::size_t j = 0; j < V; ++j)
+      rows[i * V + j] = float(v[j] * norm);
   }
   return kmeans(rows, used.size(), V, k, seed);
 }
@@ -132,7 +137,8 @@ HomingPolicy centroid_homing(const KMeansResult& km, std::int32_t k, std::size_t
   h.bias.assign(std::size_t(k), 0.0f);
   for (std::size_t c = 0; c < std::size_t(k); ++c) {
     double n2 = 0.0;
-    for (std::size_t j = 0; j < V; ++j) n2 += double(km.centroids[c * V + j]) * km.centroids[c * V + j];
+    for (std::size_t j = 0; j < V; ++j)
+      n2 += double(km.centroids[c * V + j]) * km.centroids[c * V + j];
     h.bias[c] = float(-n2);
   }
   return h;
@@ -145,7 +151,8 @@ std::vector<double> cluster_utility(const RoutingStats& s, const KMeansResult& k
   for (std::size_t i = 0; i < used.size(); ++i) {
     const auto v = s.traffic(used[i]);
     double* u = util.data() + std::size_t(km.label[i]) * V;
-    for (std::size_t j = 0; j < V; ++j) u[j] += v[j];
+    for (std::size_t j = 0; j < V; ++j)
+      u[j] += v[j];
   }
   return util;
 }
@@ -154,7 +161,8 @@ std::vector<std::int32_t> utility_assignment(const std::vector<double>& util, st
                                              std::size_t N, std::size_t V, std::size_t cap) {
   std::vector<std::pair<double, std::size_t>> pairs; // (utility, c * E + e)
   for (std::size_t c = 0; c < N; ++c)
-    for (std::size_t e = 0; e < E; ++e) pairs.push_back({util[c * V + l * E + e], c * E + e});
+    for (std::size_t e = 0; e < E; ++e)
+      pairs.push_back({util[c * V + l * E + e], c * E + e});
   std::stable_sort(pairs.begin(), pairs.end(), [](auto& a, auto& b) { return a.first > b.first; });
   std::vector<std::int32_t> node_of(E, -1);
   std::vector<std::size_t> fill(N, 0);

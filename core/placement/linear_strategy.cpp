@@ -25,5 +25,7 @@ public:
 };
 
 } // namespace
-std::unique_ptr<PlacementStrategy> make_linear_strategy() { return std::make_unique<LinearStrategy>(); }
+std::unique_ptr<PlacementStrategy> make_linear_strategy() {
+  return std::make_unique<LinearStrategy>();
+}
 } // namespace moescope::placement

@@ -12,7 +12,8 @@ void refine_partition(const float* W, std::span<const double> vw, std::int32_t p
   std::vector<double> conn(n * P, 0.0), load(P, 0.0);
   for (std::size_t v = 0; v < n; ++v) {
     load[std::size_t(part[v])] += vw[v];
-    for (std::size_t u = 0; u < n; ++u) conn[v * P + std::size_t(part[u])] += W[v * n + u];
+    for (std::size_t u = 0; u < n; ++u)
+      conn[v * P + std::size_t(part[u])] += W[v * n + u];
   }
   const double cap = o.load_cap * std::accumulate(vw.begin(), vw.end(), 0.0) / double(P);
   const std::int32_t max_swaps = o.max_swaps > 0 ? o.max_swaps : std::int32_t(2 * n);

@@ -11,7 +11,7 @@
 namespace moescope::placement {
 
 struct PartitionOptions {
-  double load_cap = 1.05;    // part load <= load_cap x mean part load
+  double load_cap = 1.05;     // part load <= load_cap x mean part load
   std::int32_t max_swaps = 0; // 0 = 2 x vertices
 };
 

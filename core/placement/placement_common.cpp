@@ -11,9 +11,12 @@ namespace moescope::placement {
 
 std::string to_string(HomingKind k) {
   switch (k) {
-  case HomingKind::balanced: return "balanced";
-  case HomingKind::affinity: return "affinity";
-  case HomingKind::centroid: return "centroid";
+  case HomingKind::balanced:
+    return "balanced";
+  case HomingKind::affinity:
+    return "affinity";
+  case HomingKind::centroid:
+    return "centroid";
   }
   return "?";
 }
@@ -22,13 +25,15 @@ void HomingPolicy::scores(std::span<const float> h, std::span<double> out) const
   std::fill(out.begin(), out.end(), 0.0);
   if (kind == HomingKind::balanced) return;
   double norm = 0.0;
-  for (float x : h) norm += kind == HomingKind::centroid ? double(x) * x : double(x);
+  for (float x : h)
+    norm += kind == HomingKind::centroid ? double(x) * x : double(x);
   if (kind == HomingKind::centroid) norm = std::sqrt(norm);
   if (norm <= 0.0) return;
   for (std::int32_t n = 0; n < nodes; ++n) {
     const float* w = weights.data() + std::size_t(n) * vec_size;
     double dot = 0.0;
-    for (std::size_t v = 0; v < vec_size; ++v) dot += double(h[v]) * w[v];
+    for (std::size_t v = 0; v < vec_size; ++v)
+      dot += double(h[v]) * w[v];
     dot /= norm;
     out[std::size_t(n)] = kind == HomingKind::centroid ? 2.0 * dot + (bias.empty() ? 0.0 : bias[std::size_t(n)]) : dot;
   }
@@ -121,11 +126,14 @@ HomingPolicy affinity_homing(const std::vector<Placement>& layers, std::int32_t 
 
 namespace detail {
 
-std::vector<double> request_weights(const RoutingStats& stats) { return stats.traffic_tokens; }
+std::vector<double> request_weights(const RoutingStats& stats) {
+  return stats.traffic_tokens;
+}
 
 std::vector<std::int32_t> home_requests(const HomingPolicy& policy, const RoutingStats& stats) {
   std::vector<std::span<const float>> vecs(stats.num_requests());
-  for (std::size_t r = 0; r < vecs.size(); ++r) vecs[r] = stats.homing(r);
+  for (std::size_t r = 0; r < vecs.size(); ++r)
+    vecs[r] = stats.homing(r);
   const auto w = request_weights(stats);
   return policy.assign(vecs, w);
 }
@@ -167,7 +175,8 @@ void replicate_experts(std::span<const double> weight, std::int32_t num_phy, std
   phy2log.resize(std::size_t(num_phy));
   rank.assign(std::size_t(num_phy), 0);
   count.assign(std::size_t(num_log), 1);
-  for (std::int32_t i = 0; i < num_log; ++i) phy2log[std::size_t(i)] = i;
+  for (std::int32_t i = 0; i < num_log; ++i)
+    phy2log[std::size_t(i)] = i;
   for (std::int32_t i = num_log; i < num_phy; ++i) {
     std::int32_t best = 0;
     double bv = -1.0;
@@ -187,7 +196,8 @@ void replicate_experts(std::span<const double> weight, std::int32_t num_phy, std
 void pack_node_to_gpus(const std::vector<std::pair<std::int32_t, double>>& node_experts, std::int32_t node,
                        std::int32_t gpus_per_node, std::vector<std::vector<std::int32_t>>& lists) {
   std::vector<double> w(node_experts.size());
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] = node_experts[i].second;
+  for (std::size_t i = 0; i < w.size(); ++i)
+    w[i] = node_experts[i].second;
   std::vector<std::int32_t> pack, rank;
   balanced_packing(w, gpus_per_node, pack, rank);
   for (std::size_t i = 0; i < w.size(); ++i) {
@@ -204,7 +214,8 @@ Placement node_assignment_to_placement(const std::vector<std::int32_t>& node_of,
   std::vector<std::vector<std::pair<std::int32_t, double>>> per_node(static_cast<std::size_t>(nodes));
   std::vector<int> copies(E, 1);
   for (const auto& x : extra)
-    for (const auto& [e, w] : x) ++copies[std::size_t(e)];
+    for (const auto& [e, w] : x)
+      ++copies[std::size_t(e)];
   for (std::size_t e = 0; e < E; ++e) {
     // the home replica keeps what the extra replicas do not take
     double w = load[e];
@@ -216,7 +227,8 @@ Placement node_assignment_to_placement(const std::vector<std::int32_t>& node_of,
   for (std::size_t n = 0; n < extra.size() && n < per_node.size(); ++n)
     per_node[n].insert(per_node[n].end(), extra[n].begin(), extra[n].end());
   std::vector<std::vector<std::int32_t>> lists(E);
-  for (std::int32_t n = 0; n < nodes; ++n) pack_node_to_gpus(per_node[std::size_t(n)], n, gpus_per_node, lists);
+  for (std::int32_t n = 0; n < nodes; ++n)
+    pack_node_to_gpus(per_node[std::size_t(n)], n, gpus_per_node, lists);
   return Placement::from_lists(nodes * gpus_per_node, lists, ReplicaChoice::same_node_first);
 }
 
@@ -245,7 +257,8 @@ const PlacementStrategy* find_placement_strategy(const std::string& name) {
 
 std::vector<std::string> placement_strategy_names() {
   std::vector<std::string> v;
-  for (const auto& s : placement_strategies()) v.push_back(s->name());
+  for (const auto& s : placement_strategies())
+    v.push_back(s->name());
   return v;
 }
 

@@ -35,5 +35,7 @@ public:
 };
 
 } // namespace
-std::unique_ptr<PlacementStrategy> make_round_robin_strategy() { return std::make_unique<RoundRobinStrategy>(); }
+std::unique_ptr<PlacementStrategy> make_round_robin_strategy() {
+  return std::make_unique<RoundRobinStrategy>();
+}
 } // namespace moescope::placement

@@ -50,19 +50,21 @@ RoutingStats compute_stats(const trace::ExpertTrace& trace, std::span<const std:
       for (std::uint64_t t = range.begin; t < range.end; ++t) {
         const std::uint16_t* ids = data.data() + t * L * K;
         for (std::size_t l = 0; l < L; ++l)
-          for (std::size_t j = 0; j < K; ++j) vec[l * E + ids[l * K + j]] += 1.0f;
+          for (std::size_t j = 0; j < K; ++j)
+            vec[l * E + ids[l * K + j]] += 1.0f;
       }
     };
     fill(rt.homing, s.homing_vec.data() + i * V);
     float* tv = s.traffic_vec.data() + i * V;
     fill(rt.traffic, tv);
-    for (std::size_t v = 0; v < V; ++v) s.load[v] += tv[v];
+    for (std::size_t v = 0; v < V; ++v)
+      s.load[v] += tv[v];
   }
   s.total_traffic_tokens = double(total_traffic);
   if (options.coactivation) {
     s.coact.assign(L * E * E, 0.0f);
-    const std::uint64_t stride =
-        std::max<std::uint64_t>(1, (total_traffic + options.max_pair_tokens - 1) / std::max<std::uint64_t>(1, options.max_pair_tokens));
+    const std::uint64_t stride = std::max<std::uint64_t>(1, (total_traffic + options.max_pair_tokens - 1) /
+                                                                std::max<std::uint64_t>(1, options.max_pair_tokens));
     const float w = float(stride);
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < R; ++i) {

@@ -22,22 +22,22 @@ struct RequestTokens {
 RequestTokens split_request(const trace::RequestInfo& request, double prefix_fraction = 0.25);
 
 struct StatsOptions {
-  double prefix_fraction = 0.25;       // homing part of prefill-only requests
-  bool coactivation = true;            // fill RoutingStats::coact
+  double prefix_fraction = 0.25;          // homing part of prefill-only requests
+  bool coactivation = true;               // fill RoutingStats::coact
   std::uint64_t max_pair_tokens = 400000; // co-activation from at most about this many tokens per layer (strided)
 };
 
 struct RoutingStats {
   const trace::ExpertTrace* trace = nullptr; // token-level access (not owned; must outlive the stats)
   std::uint32_t num_layers = 0, num_experts = 0, top_k = 0;
-  std::vector<std::size_t> requests;   // request indices into *trace
-  std::vector<RequestTokens> ranges;   // per request
-  std::vector<double> homing_tokens;   // per request
-  std::vector<double> traffic_tokens;  // per request
-  std::vector<float> homing_vec;       // [request][layer * E + expert]: selections in the homing part
-  std::vector<float> traffic_vec;      // [request][layer * E + expert]: selections in the traffic part
-  std::vector<double> load;            // [layer][expert]: selections in the traffic parts of all requests
-  std::vector<float> coact;            // [layer][E][E]: traffic tokens selecting both (symmetric, zero diagonal)
+  std::vector<std::size_t> requests;  // request indices into *trace
+  std::vector<RequestTokens> ranges;  // per request
+  std::vector<double> homing_tokens;  // per request
+  std::vector<double> traffic_tokens; // per request
+  std::vector<float> homing_vec;      // [request][layer * E + expert]: selections in the homing part
+  std::vector<float> traffic_vec;     // [request][layer * E + expert]: selections in the traffic part
+  std::vector<double> load;           // [layer][expert]: selections in the traffic parts of all requests
+  std::vector<float> coact;           // [layer][E][E]: traffic tokens selecting both (symmetric, zero diagonal)
   double total_traffic_tokens = 0.0;
 
   std::size_t num_requests() const { return requests.size(); }
@@ -47,9 +47,7 @@ struct RoutingStats {
   std::span<const double> layer_load(std::uint32_t l) const {
     return {load.data() + std::size_t(l) * num_experts, num_experts};
   }
-  const float* layer_coact(std::uint32_t l) const {
-    return coact.data() + std::size_t(l) * num_experts * num_experts;
-  }
+  const float* layer_coact(std::uint32_t l) const { return coact.data() + std::size_t(l) * num_experts * num_experts; }
 };
 
 // Statistics of the given requests (indices into `trace`, e.g. a training split).

@@ -28,10 +28,10 @@ struct PlacementTopology {
 };
 
 struct FitOptions {
-  double balance_cap = 1.10;      // homing: weighted requests per node <= cap x mean (when it can be met)
-  double node_load_cap = 1.05;    // placement strategies that bound it: expert load per node <= cap x mean
-  std::uint64_t seed = 0;         // K-means initialisation and anything random
-  std::int32_t eplb_groups = 0;   // EPLB hierarchical: expert groups (0 = one per node)
+  double balance_cap = 1.10;       // homing: weighted requests per node <= cap x mean (when it can be met)
+  double node_load_cap = 1.05;     // placement strategies that bound it: expert load per node <= cap x mean
+  std::uint64_t seed = 0;          // K-means initialisation and anything random
+  std::int32_t eplb_groups = 0;    // EPLB hierarchical: expert groups (0 = one per node)
   double bytes_per_token = 2048.0; // dispatch bytes of one token row (hidden x bytes per element)
 };
 

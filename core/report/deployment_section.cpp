@@ -5,7 +5,9 @@
 
 namespace moescope {
 
-std::string DeploymentSection::key() const { return "deployment"; }
+std::string DeploymentSection::key() const {
+  return "deployment";
+}
 
 Json DeploymentSection::compute(const ResolvedScenario& s) const {
   const auto& d = s.deployment;
@@ -38,12 +40,14 @@ Json DeploymentSection::compute(const ResolvedScenario& s) const {
 std::string DeploymentSection::render_text(const Json& j) const {
   std::string out = "Deployment\n";
   out += "  " + j["model"].get<std::string>() + " on " + std::to_string(j["nodes"].get<std::int64_t>()) + " x " +
-         std::to_string(j["gpus_per_node"].get<std::int64_t>()) + " " + j["accelerator_display_name"].get<std::string>() +
-         " (" + j["system"].get<std::string>() + ", " + std::to_string(j["total_gpus"].get<std::int64_t>()) + " GPUs)\n";
+         std::to_string(j["gpus_per_node"].get<std::int64_t>()) + " " +
+         j["accelerator_display_name"].get<std::string>() + " (" + j["system"].get<std::string>() + ", " +
+         std::to_string(j["total_gpus"].get<std::int64_t>()) + " GPUs)\n";
   out += "  attention TP " + std::to_string(j["attention_tp"].get<std::int64_t>()) + " x DP " +
-         std::to_string(j["attention_dp"].get<std::int64_t>()) + ", MoE EP " + std::to_string(j["moe_ep"].get<std::int64_t>()) +
-         " x TP " + std::to_string(j["moe_tp"].get<std::int64_t>()) + ", PP " + std::to_string(j["pp"].get<std::int64_t>()) +
-         "; " + std::to_string(j["expert_slots_per_gpu"].get<std::int64_t>()) + " expert slots per GPU (" +
+         std::to_string(j["attention_dp"].get<std::int64_t>()) + ", MoE EP " +
+         std::to_string(j["moe_ep"].get<std::int64_t>()) + " x TP " + std::to_string(j["moe_tp"].get<std::int64_t>()) +
+         ", PP " + std::to_string(j["pp"].get<std::int64_t>()) + "; " +
+         std::to_string(j["expert_slots_per_gpu"].get<std::int64_t>()) + " expert slots per GPU (" +
          std::to_string(j["redundant_expert_slots"].get<std::int64_t>()) + " redundant)\n";
   out += "  scale-up " + j["scale_up_interconnect"].get<std::string>() + " " +
          format_si(j["scale_up_bandwidth_per_direction_bytes_per_s"].get<double>(), "B/s") + " per GPU per direction";

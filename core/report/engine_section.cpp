@@ -5,7 +5,9 @@
 
 namespace moescope {
 
-std::string EngineSection::key() const { return "engine"; }
+std::string EngineSection::key() const {
+  return "engine";
+}
 
 Json EngineSection::compute(const ResolvedScenario& s) const {
   // Both phases, whatever the workload's phase: the report gives TTFT and TPOT.
@@ -25,9 +27,13 @@ std::string indent(const std::string& table) {
   return out;
 }
 
-std::string pct(double x) { return format_fixed(100.0 * x, 1) + "%"; }
+std::string pct(double x) {
+  return format_fixed(100.0 * x, 1) + "%";
+}
 
-double num(const Json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; }
+double num(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0;
+}
 
 } // namespace
 
@@ -40,8 +46,8 @@ std::string EngineSection::render_text(const Json& j) const {
     if (!j.contains(ph)) continue;
     const Json& p = j[ph];
     const bool decode = std::string(ph) == "decode";
-    const std::string lat = decode ? "TPOT " + format_seconds(num(p, "tpot_seconds"))
-                                   : "TTFT " + format_seconds(num(p, "ttft_seconds"));
+    const std::string lat =
+        decode ? "TPOT " + format_seconds(num(p, "tpot_seconds")) : "TTFT " + format_seconds(num(p, "ttft_seconds"));
     const Json& by = p["step_seconds_by_overlap"];
     t.add_row({ph, std::to_string(p.value("gpus", 0)), lat, format_fixed(num(p, "tokens_per_s_per_gpu"), 0),
                format_fixed(num(p, "tokens_per_s_per_node"), 0), format_seconds(num(p, "step_seconds")),
@@ -62,12 +68,14 @@ std::string EngineSection::render_text(const Json& j) const {
              std::to_string(p["memory_per_gpu"].value("max_batch_per_gpu_that_fits", 0)) + ")";
     if (p.contains("cost_per_million_tokens_usd"))
       out += "; $" + format_fixed(num(p, "cost_per_million_tokens_usd"), 3) + "/M tokens";
-    if (p.contains("energy_per_token_joules")) out += "; " + format_fixed(num(p, "energy_per_token_joules"), 3) + " J/token (TDP)";
+    if (p.contains("energy_per_token_joules"))
+      out += "; " + format_fixed(num(p, "energy_per_token_joules"), 3) + " J/token (TDP)";
     out += "\n";
     if (num(p["step_seconds_by_overlap"], "two_batch") > 0) {
       // The two-batch schedule (SGLang's issue order, two streams) against the ideal (the longer stream).
-      out += "  " + std::string(ph) + ": two-batch overlap " + format_seconds(num(p["step_seconds_by_overlap"], "two_batch")) +
-             " (ideal " + format_seconds(num(p["step_seconds_by_overlap"], "two_batch_ideal")) +
+      out += "  " + std::string(ph) + ": two-batch overlap " +
+             format_seconds(num(p["step_seconds_by_overlap"], "two_batch")) + " (ideal " +
+             format_seconds(num(p["step_seconds_by_overlap"], "two_batch_ideal")) +
              "); compute stream waiting for communication " + format_seconds(num(p, "two_batch_compute_idle_seconds"));
       if (num(p, "communication_sms") > 0)
         out += "; communication kernels hold " + format_fixed(num(p, "communication_sms"), 0) +
@@ -84,15 +92,18 @@ std::string EngineSection::render_text(const Json& j) const {
     if (!j.contains(ph)) continue;
     const Json& p = j[ph];
     std::vector<std::string> header = {"component"};
-    for (const auto& l : p["layers"]) header.push_back(l["id"].get<std::string>() + " x" + std::to_string(l["count"].get<int>()));
+    for (const auto& l : p["layers"])
+      header.push_back(l["id"].get<std::string>() + " x" + std::to_string(l["count"].get<int>()));
     header.push_back("per step");
     header.push_back("share");
     TextTable b(header);
     const Json& comps = p["step_seconds_by_component_no_overlap"];
     double total = 0;
-    for (auto it = comps.begin(); it != comps.end(); ++it) total += it.value().get<double>();
+    for (auto it = comps.begin(); it != comps.end(); ++it)
+      total += it.value().get<double>();
     std::vector<std::string> order = engine_components();
-    for (const char* extra : {"embedding", "lm_head", "mtp", "pipeline_send"}) order.push_back(extra);
+    for (const char* extra : {"embedding", "lm_head", "mtp", "pipeline_send"})
+      order.push_back(extra);
     for (const auto& c : order) {
       if (!comps.contains(c) || comps[c].get<double>() <= 0) continue;
       std::vector<std::string> row = {c == "routed_experts" ? "routed experts (grouped GEMM)" : c};
@@ -105,12 +116,14 @@ std::string EngineSection::render_text(const Json& j) const {
       b.add_row(row);
     }
     std::vector<std::string> row = {"layer (configured overlap)"};
-    for (const auto& l : p["layers"]) row.push_back(format_seconds(l["seconds"].get<double>()));
+    for (const auto& l : p["layers"])
+      row.push_back(format_seconds(l["seconds"].get<double>()));
     row.push_back(format_seconds(num(p, "stage_seconds")));
     row.push_back("");
     b.add_row(row);
     std::vector<std::size_t> right;
-    for (std::size_t i = 1; i < header.size(); ++i) right.push_back(i);
+    for (std::size_t i = 1; i < header.size(); ++i)
+      right.push_back(i);
     out += std::string("  ") + ph + " breakdown (seconds per layer; per step without overlap):\n";
     out += indent(b.render(right));
     if (p.contains("moe")) {
@@ -122,7 +135,8 @@ std::string EngineSection::render_text(const Json& j) const {
              format_fixed(num(m, "mean_gpu_expert_tokens"), 0) + "), kernel costs " +
              m["kernel_costs"].get<std::string>() + "\n";
     }
-    for (const auto& n : p["notes"]) out += "  note: " + n.get<std::string>() + "\n";
+    for (const auto& n : p["notes"])
+      out += "  note: " + n.get<std::string>() + "\n";
   }
   return out;
 }

@@ -1,12 +1,14 @@
 #include "report/memory_section.hpp"
 
-#include "model/parameter_count.hpp"
 #include "compute/memory_footprint.hpp"
+#include "model/parameter_count.hpp"
 #include "util/text_table.hpp"
 
 namespace moescope {
 
-std::string MemorySection::key() const { return "memory"; }
+std::string MemorySection::key() const {
+  return "memory";
+}
 
 Json MemorySection::compute(const ResolvedScenario& s) const {
   const ParameterCount p = count_parameters(s.model);

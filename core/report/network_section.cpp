@@ -5,7 +5,9 @@
 
 namespace moescope {
 
-std::string NetworkSection::key() const { return "network"; }
+std::string NetworkSection::key() const {
+  return "network";
+}
 
 namespace {
 
@@ -54,7 +56,8 @@ Json NetworkSection::compute(const ResolvedScenario& s) const {
   j["moe"] = true;
   j["moe_layers"] = s.model.num_moe_layers();
   const Phase phase = s.scenario.workload.phase;
-  if (phase == Phase::decode || phase == Phase::both) j["decode"] = phase_json(evaluate_moe_layer_network(s, Phase::decode));
+  if (phase == Phase::decode || phase == Phase::both)
+    j["decode"] = phase_json(evaluate_moe_layer_network(s, Phase::decode));
   if (phase == Phase::prefill || phase == Phase::both)
     j["prefill"] = phase_json(evaluate_moe_layer_network(s, Phase::prefill));
   return j;

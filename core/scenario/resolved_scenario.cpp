@@ -16,7 +16,8 @@ Quantity overridden(double value) {
 
 void apply_link_overrides(Interconnect& link, const std::map<std::string, double>& fields) {
   for (const auto& [key, value] : fields) {
-    if (key == "link_bandwidth_per_direction_bytes_per_s") link.link_bandwidth_per_direction_bytes_per_s = overridden(value);
+    if (key == "link_bandwidth_per_direction_bytes_per_s")
+      link.link_bandwidth_per_direction_bytes_per_s = overridden(value);
     if (key == "links_per_device") link.links_per_device = overridden(value);
     if (key == "latency_seconds") link.latency_seconds = overridden(value);
     if (key == "achievable_bandwidth_fraction") link.achievable_bandwidth_fraction = overridden(value);
@@ -37,7 +38,9 @@ void apply_accelerator_overrides(Accelerator& a, const std::map<std::string, dou
   }
 }
 
-std::string str(std::int64_t v) { return std::to_string(v); }
+std::string str(std::int64_t v) {
+  return std::to_string(v);
+}
 
 } // namespace
 
@@ -61,15 +64,19 @@ ResolvedScenario resolve_scenario(const Scenario& scenario, const HardwareDataba
   if (have_system) {
     std::string accelerator_name = scenario.overrides.accelerator.value_or(out.system.accelerator);
     attempt([&] {
-      out.accelerator = hwdb.accelerator(accelerator_name, file,
-                                         scenario.overrides.accelerator ? "/hardware_overrides/accelerator" : "/system");
+      out.accelerator = hwdb.accelerator(
+          accelerator_name, file, scenario.overrides.accelerator ? "/hardware_overrides/accelerator" : "/system");
     });
     apply_accelerator_overrides(out.accelerator, scenario.overrides.accelerator_fields);
-    attempt([&] { out.scale_up = hwdb.interconnect(out.system.scale_up_interconnect, out.system.file, "/node/scale_up/interconnect"); });
+    attempt([&] {
+      out.scale_up =
+          hwdb.interconnect(out.system.scale_up_interconnect, out.system.file, "/node/scale_up/interconnect");
+    });
     apply_link_overrides(out.scale_up, scenario.overrides.scale_up_fields);
     if (out.system.scale_out_interconnect) {
       attempt([&] {
-        out.scale_out = hwdb.interconnect(*out.system.scale_out_interconnect, out.system.file, "/node/scale_out/interconnect");
+        out.scale_out =
+            hwdb.interconnect(*out.system.scale_out_interconnect, out.system.file, "/node/scale_out/interconnect");
       });
       out.nics_per_accelerator = out.system.nics_per_accelerator.value;
     }
@@ -86,12 +93,13 @@ ResolvedScenario resolve_scenario(const Scenario& scenario, const HardwareDataba
   const DeploymentSpec& d = scenario.deployment;
   ResolvedDeployment& r = out.deployment;
   r.nodes = d.nodes;
-  std::int64_t domain = have_system ? static_cast<std::int64_t>(std::llround(out.system.scale_up_domain_size.value)) : 0;
+  std::int64_t domain =
+      have_system ? static_cast<std::int64_t>(std::llround(out.system.scale_up_domain_size.value)) : 0;
   r.gpus_per_node = d.gpus_per_node > 0 ? d.gpus_per_node : domain;
   if (have_system && d.gpus_per_node > domain)
     problems.add(file, "/deployment/gpus_per_node",
-                 "expected at most the scale-up domain size of \"" + scenario.system + "\" (" + str(domain) + "), got " +
-                     str(d.gpus_per_node) + " (a node in moescope is one scale-up domain)");
+                 "expected at most the scale-up domain size of \"" + scenario.system + "\" (" + str(domain) +
+                     "), got " + str(d.gpus_per_node) + " (a node in moescope is one scale-up domain)");
   if (r.gpus_per_node <= 0) r.gpus_per_node = 1;
   r.total_gpus = r.nodes * r.gpus_per_node;
   r.pp = d.pp;
@@ -116,8 +124,8 @@ ResolvedScenario resolve_scenario(const Scenario& scenario, const HardwareDataba
                      str(r.attention_tp) + " x " + str(r.attention_dp));
   if (r.moe_tp <= 0 || r.gpus_per_stage % r.moe_tp != 0) {
     problems.add(file, "/deployment/moe/tp",
-                 "expected a MoE TP degree that divides the " + str(r.gpus_per_stage) + " GPUs of a pipeline stage, got " +
-                     str(d.moe_tp));
+                 "expected a MoE TP degree that divides the " + str(r.gpus_per_stage) +
+                     " GPUs of a pipeline stage, got " + str(d.moe_tp));
     r.moe_tp = 1;
   }
   r.moe_ep = d.moe_ep > 0 ? d.moe_ep : r.gpus_per_stage / r.moe_tp;
@@ -141,7 +149,8 @@ ResolvedScenario resolve_scenario(const Scenario& scenario, const HardwareDataba
                        " attention heads, got " + str(r.attention_tp));
     if (r.pp > m.num_layers)
       problems.add(file, "/deployment/pp",
-                   "expected at most one pipeline stage per layer (" + str(m.num_layers) + " layers), got " + str(r.pp));
+                   "expected at most one pipeline stage per layer (" + str(m.num_layers) + " layers), got " +
+                       str(r.pp));
     r.layers_per_stage = (m.num_layers + r.pp - 1) / r.pp;
     if (m.is_moe()) {
       const std::int64_t experts = m.moe.num_routed_experts;
@@ -159,8 +168,8 @@ ResolvedScenario resolve_scenario(const Scenario& scenario, const HardwareDataba
       } else if (experts % r.moe_ep != 0) {
         std::int64_t slots = (experts + r.moe_ep - 1) / r.moe_ep;
         problems.add(file, "/deployment/moe/ep",
-                     "expected an EP degree that divides the " + str(experts) + " routed experts, got " + str(r.moe_ep) +
-                         "; or set /placement/expert_slots_per_gpu (e.g. " + str(slots) + " gives " +
+                     "expected an EP degree that divides the " + str(experts) + " routed experts, got " +
+                         str(r.moe_ep) + "; or set /placement/expert_slots_per_gpu (e.g. " + str(slots) + " gives " +
                          str(slots * r.moe_ep) + " slots, " + str(slots * r.moe_ep - experts) + " of them redundant)");
       } else {
         r.expert_slots_per_gpu = experts / r.moe_ep;

@@ -19,7 +19,7 @@ struct ResolvedDeployment {
   std::int64_t moe_ep = 1;
   std::int64_t moe_tp = 1;
   std::int64_t pp = 1;
-  std::int64_t expert_slots_per_gpu = 0; // routed-expert slots on each GPU (each slot holds one expert's 1/moe_tp)
+  std::int64_t expert_slots_per_gpu = 0;   // routed-expert slots on each GPU (each slot holds one expert's 1/moe_tp)
   std::int64_t redundant_expert_slots = 0; // slots beyond one per routed expert, over the EP group
   std::int64_t layers_per_stage = 0;       // max over stages
 };
@@ -27,8 +27,8 @@ struct ResolvedDeployment {
 struct ResolvedScenario {
   Scenario scenario;
   SystemSpec system;
-  Accelerator accelerator;     // with overrides applied
-  Interconnect scale_up;       // with overrides applied
+  Accelerator accelerator; // with overrides applied
+  Interconnect scale_up;   // with overrides applied
   std::optional<Interconnect> scale_out;
   double nics_per_accelerator = 0.0;
   ModelArchitecture model;

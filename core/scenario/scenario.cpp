@@ -69,10 +69,10 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
     if (auto up = hw->object_if_present("scale_up"); up && up->valid()) {
       for (const auto& key : kLinkOverrideKeys)
         if (up->has(key))
-          s.overrides.scale_up_fields[key] = up->number(
-              key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
-                   : key == "latency_seconds"            ? NumberRule::non_negative
-                                                         : NumberRule::positive);
+          s.overrides.scale_up_fields[key] =
+              up->number(key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
+                              : key == "latency_seconds"             ? NumberRule::non_negative
+                                                                     : NumberRule::positive);
       up->finish();
     }
     if (auto out = hw->object_if_present("scale_out"); out && out->valid()) {
@@ -80,10 +80,10 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
       keys.push_back("nics_per_accelerator");
       for (const auto& key : keys)
         if (out->has(key))
-          s.overrides.scale_out_fields[key] = out->number(
-              key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
-                   : key == "latency_seconds"            ? NumberRule::non_negative
-                                                         : NumberRule::positive);
+          s.overrides.scale_out_fields[key] =
+              out->number(key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
+                               : key == "latency_seconds"             ? NumberRule::non_negative
+                                                                      : NumberRule::positive);
       out->finish();
     }
     hw->finish();
@@ -150,7 +150,8 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
       s.routing.trace_format = rt->string_or("format", "auto");
       if (!s.routing.trace_file.empty() && !file.empty()) {
         std::filesystem::path p(s.routing.trace_file);
-        if (p.is_relative()) s.routing.trace_file = (std::filesystem::path(file).parent_path() / p).lexically_normal().string();
+        if (p.is_relative())
+          s.routing.trace_file = (std::filesystem::path(file).parent_path() / p).lexically_normal().string();
       }
     }
     rt->finish();
@@ -192,7 +193,8 @@ Json scenario_to_json(const Scenario& s) {
   const auto& w = s.workload;
   Json j = {{"name", s.name}, {"description", s.description}, {"model", s.model}, {"system", s.system}};
   // 0 means "derive it" for these degrees; leave them out so the JSON reads back the same.
-  j["deployment"] = {{"nodes", d.nodes}, {"attention", {{"tp", d.attention_tp}}}, {"moe", {{"tp", d.moe_tp}}}, {"pp", d.pp}};
+  j["deployment"] = {
+      {"nodes", d.nodes}, {"attention", {{"tp", d.attention_tp}}}, {"moe", {{"tp", d.moe_tp}}}, {"pp", d.pp}};
   if (d.gpus_per_node > 0) j["deployment"]["gpus_per_node"] = d.gpus_per_node;
   if (d.attention_dp > 0) j["deployment"]["attention"]["dp"] = d.attention_dp;
   if (d.moe_ep > 0) j["deployment"]["moe"]["ep"] = d.moe_ep;
@@ -236,7 +238,8 @@ Json scenario_to_json(const Scenario& s) {
   if (!s.overrides.scale_up_fields.empty()) hw["scale_up"] = s.overrides.scale_up_fields;
   if (!s.overrides.scale_out_fields.empty()) hw["scale_out"] = s.overrides.scale_out_fields;
   if (!hw.empty()) j["hardware_overrides"] = hw;
-  for (auto it = s.extensions.begin(); it != s.extensions.end(); ++it) j[it.key()] = it.value();
+  for (auto it = s.extensions.begin(); it != s.extensions.end(); ++it)
+    j[it.key()] = it.value();
   return j;
 }
 

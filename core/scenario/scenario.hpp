@@ -37,11 +37,11 @@ struct DataTypes {
 
 struct WorkloadSpec {
   Phase phase = Phase::decode;
-  std::int64_t batch_per_gpu = 1;            // decode: sequences in flight per GPU
-  std::int64_t prefill_tokens_per_gpu = 0;   // prefill: tokens per GPU per step (0 = one prompt per GPU)
+  std::int64_t batch_per_gpu = 1;          // decode: sequences in flight per GPU
+  std::int64_t prefill_tokens_per_gpu = 0; // prefill: tokens per GPU per step (0 = one prompt per GPU)
   std::int64_t input_tokens = 1024;
   std::int64_t output_tokens = 1024;
-  double kv_cache_hit_rate = 0.0;            // fraction of prompt tokens whose KV is reused (prefix cache)
+  double kv_cache_hit_rate = 0.0; // fraction of prompt tokens whose KV is reused (prefix cache)
   DataTypes dtypes;
 };
 
@@ -63,10 +63,11 @@ struct PlacementSpec {
 
 // Overrides of hardware figures (plain numbers in SI units; the report marks them as scenario overrides).
 struct HardwareOverrides {
-  std::optional<std::string> accelerator; // use another accelerator in the system's node
-  std::map<std::string, double> accelerator_fields;  // e.g. "hbm_bandwidth_bytes_per_s", "peak_dense_flop_per_s/fp8"
-  std::map<std::string, double> scale_up_fields;     // "link_bandwidth_per_direction_bytes_per_s", "links_per_device", "latency_seconds"
-  std::map<std::string, double> scale_out_fields;    // same, plus "nics_per_accelerator"
+  std::optional<std::string> accelerator;           // use another accelerator in the system's node
+  std::map<std::string, double> accelerator_fields; // e.g. "hbm_bandwidth_bytes_per_s", "peak_dense_flop_per_s/fp8"
+  std::map<std::string, double>
+      scale_up_fields; // "link_bandwidth_per_direction_bytes_per_s", "links_per_device", "latency_seconds"
+  std::map<std::string, double> scale_out_fields; // same, plus "nics_per_accelerator"
 };
 
 struct Scenario {

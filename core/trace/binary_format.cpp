@@ -56,7 +56,8 @@ std::string strings_blob(const TraceMetadata& m) {
   };
   put_str(m.model);
   put_str(m.source_format);
-  for (const auto& d : m.domains) put_str(d);
+  for (const auto& d : m.domains)
+    put_str(d);
   return w.out;
 }
 
@@ -136,7 +137,8 @@ std::string encode_binary(const AnyTrace& any) {
     sections.push_back({kSecRequestIds, std::move(ids.out)});
     sections.push_back({kSecExperts, raw_bytes(t->expert_data())});
     if (t->has_weights()) sections.push_back({kSecWeights, raw_bytes(t->weight_data())});
-    return assemble(kKindTokens, t->has_weights() ? std::uint32_t(kFlagWeights) : 0u, m, t->num_requests(), t->num_tokens(), sections);
+    return assemble(kKindTokens, t->has_weights() ? std::uint32_t(kFlagWeights) : 0u, m, t->num_requests(),
+                    t->num_tokens(), sections);
   }
   const auto& c = std::get<ExpertCountTrace>(any);
   sections.push_back({kSecStrings, strings_blob(c.metadata)});
@@ -162,7 +164,9 @@ std::string encode_binary(const AnyTrace& any) {
   return assemble(kKindCounts, c.pairs.empty() ? 0u : std::uint32_t(kFlagPairs), c.metadata, 0, 0, sections);
 }
 
-void save_binary(const AnyTrace& trace, const std::string& path) { write_file_atomically(path, encode_binary(trace)); }
+void save_binary(const AnyTrace& trace, const std::string& path) {
+  write_file_atomically(path, encode_binary(trace));
+}
 
 namespace {
 
@@ -256,7 +260,8 @@ AnyTrace decode_binary(std::span<const unsigned char> data, std::shared_ptr<cons
           off += chunk;
           left -= chunk;
         }
-        if (static_cast<std::uint32_t>(crc) != s.crc) r.fail(s.offset, "section checksum mismatch: the file is corrupt");
+        if (static_cast<std::uint32_t>(crc) != s.crc)
+          r.fail(s.offset, "section checksum mismatch: the file is corrupt");
       }
 
   TraceMetadata meta;
@@ -266,14 +271,16 @@ AnyTrace decode_binary(std::span<const unsigned char> data, std::shared_ptr<cons
     const std::uint64_t end = s.offset + s.size;
     auto get_str = [&]() {
       const auto n = r.get<std::uint32_t>(at);
-      if (at + 4 > end || n > end - at - 4) r.fail(at, "string of " + std::to_string(n) + " bytes runs past its section");
+      if (at + 4 > end || n > end - at - 4)
+        r.fail(at, "string of " + std::to_string(n) + " bytes runs past its section");
       std::string v(reinterpret_cast<const char*>(data.data() + at + 4), n);
       at += 4 + n;
       return v;
     };
     meta.model = get_str();
     meta.source_format = get_str();
-    for (std::uint32_t d = 0; d < D; ++d) meta.domains.push_back(get_str());
+    for (std::uint32_t d = 0; d < D; ++d)
+      meta.domains.push_back(get_str());
   }
   meta.num_experts = E;
   meta.top_k = K;
@@ -341,7 +348,8 @@ AnyTrace decode_binary(std::span<const unsigned char> data, std::shared_ptr<cons
     }
   }
   const std::uint64_t per_token = std::uint64_t(L) * K;
-  if (T > (std::uint64_t(1) << 40) / per_token) r.fail(48, "token count " + std::to_string(T) + " is implausibly large");
+  if (T > (std::uint64_t(1) << 40) / per_token)
+    r.fail(48, "token count " + std::to_string(T) + " is implausibly large");
   const auto& ex = need(kSecExperts, "expert id");
   if (ex.size != T * per_token * 2)
     r.fail(ex.entry_at, "expert id section holds " + std::to_string(ex.size) + " bytes, expected " +
@@ -372,8 +380,10 @@ AnyTrace decode_binary(std::span<const unsigned char> data, std::shared_ptr<cons
   }
   // Every request must lie inside the token range; ExpertTrace's constructor checks contiguity and ids.
   std::uint64_t total = 0;
-  for (const auto& q : requests) total += q.num_tokens();
-  if (total != T) r.fail(40, "requests cover " + std::to_string(total) + " tokens, the header says " + std::to_string(T));
+  for (const auto& q : requests)
+    total += q.num_tokens();
+  if (total != T)
+    r.fail(40, "requests cover " + std::to_string(total) + " tokens, the header says " + std::to_string(T));
   if (!aligned || !w_copy.empty()) {
     if (ex_copy.empty()) ex_copy.assign(experts.begin(), experts.end());
     if ((flags & kFlagWeights) && w_copy.empty()) w_copy.assign(weights.begin(), weights.end());
@@ -433,6 +443,8 @@ public:
 };
 } // namespace
 
-std::unique_ptr<TraceImporter> make_binary_importer() { return std::make_unique<BinaryImporter>(); }
+std::unique_ptr<TraceImporter> make_binary_importer() {
+  return std::make_unique<BinaryImporter>();
+}
 
 } // namespace moescope::trace

@@ -178,7 +178,8 @@ bool ByteSource::read_line(std::string& line) {
     line.append(start, end_ - pos_);
     offset_ += end_ - pos_;
     pos_ = end_;
-    if (line.size() > (std::size_t(1) << 30)) throw InputError(label_, byte_location(offset_), "line longer than 1 GiB");
+    if (line.size() > (std::size_t(1) << 30))
+      throw InputError(label_, byte_location(offset_), "line longer than 1 GiB");
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return any;
@@ -211,13 +212,19 @@ std::string ByteSource::head_of_file(const std::string& path, std::size_t n) {
   }
 }
 
-std::string line_location(std::uint64_t line) { return "line " + std::to_string(line); }
-std::string byte_location(std::uint64_t offset) { return "byte " + std::to_string(offset); }
+std::string line_location(std::uint64_t line) {
+  return "line " + std::to_string(line);
+}
+std::string byte_location(std::uint64_t offset) {
+  return "byte " + std::to_string(offset);
+}
 
 namespace {
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 } // namespace

@@ -47,16 +47,19 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
     const std::string loc = line_location(rec.first_line);
     if (rec.size == 1 && rec[0].empty()) continue; // blank line
     if (rec.size != 4)
-      throw InputError(file, loc, "expected 4 fields (Layer ID, Batch Number, Token, Activated Expert IDs), found " +
-                                      std::to_string(rec.size));
+      throw InputError(file, loc,
+                       "expected 4 fields (Layer ID, Batch Number, Token, Activated Expert IDs), found " +
+                           std::to_string(rec.size));
     std::uint64_t layer = 0, batch = 0;
     if (!parse_uint(rec[0], 1u << 20, layer))
       throw InputError(file, loc, "Layer ID '" + rec[0] + "' is not a non-negative integer");
     if (!parse_uint(rec[1], 1u << 30, batch))
       throw InputError(file, loc, "Batch Number '" + rec[1] + "' is not a non-negative integer");
     std::string_view list = rec[3];
-    while (!list.empty() && list.front() == ' ') list.remove_prefix(1);
-    while (!list.empty() && list.back() == ' ') list.remove_suffix(1);
+    while (!list.empty() && list.front() == ' ')
+      list.remove_prefix(1);
+    while (!list.empty() && list.back() == ' ')
+      list.remove_suffix(1);
     if (list.size() < 2 || list.front() != '[' || list.back() != ']')
       throw InputError(file, loc, "Activated Expert IDs '" + rec[3] + "' is not a list like \"[1, 2, 3]\"");
     list = list.substr(1, list.size() - 2);
@@ -68,8 +71,9 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
       if (!parse_uint(item, 65535, id))
         throw InputError(file, loc, "expert id '" + std::string(item) + "' is not an integer in 0..65535");
       if (id >= shape.num_experts)
-        throw InputError(file, loc, "expert id " + std::to_string(id) + " is out of range (the model has " +
-                                        std::to_string(shape.num_experts) + " experts; set --experts otherwise)");
+        throw InputError(file, loc,
+                         "expert id " + std::to_string(id) + " is out of range (the model has " +
+                             std::to_string(shape.num_experts) + " experts; set --experts otherwise)");
       ids.push_back(static_cast<std::uint16_t>(id));
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
@@ -79,8 +83,9 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
       shape.top_k = static_cast<std::uint32_t>(ids.size());
     }
     if (ids.size() != shape.top_k)
-      throw InputError(file, loc, std::to_string(ids.size()) + " expert ids where " + std::to_string(shape.top_k) +
-                                      " (top-k) are expected");
+      throw InputError(file, loc,
+                       std::to_string(ids.size()) + " expert ids where " + std::to_string(shape.top_k) +
+                           " (top-k) are expected");
     if (static_cast<std::int32_t>(layer) != last_layer) {
       current = &by_layer[static_cast<std::int32_t>(layer)];
       last_layer = static_cast<std::int32_t>(layer);
@@ -89,13 +94,15 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
   }
   if (by_layer.empty()) throw InputError(file, "", "no data rows after the header");
   std::vector<std::int32_t> layers;
-  for (const auto& [l, v] : by_layer) layers.push_back(l);
+  for (const auto& [l, v] : by_layer)
+    layers.push_back(l);
   // The MoE layers must form a contiguous range, the same in every file.
   for (std::size_t i = 1; i < layers.size(); ++i)
     if (layers[i] != layers[i - 1] + 1)
-      throw InputError(file, "", "layer " + std::to_string(layers[i - 1] + 1) + " is missing (layers " +
-                                     std::to_string(layers.front()) + ".." + std::to_string(layers.back()) +
-                                     " expected to be contiguous)");
+      throw InputError(file, "",
+                       "layer " + std::to_string(layers[i - 1] + 1) + " is missing (layers " +
+                           std::to_string(layers.front()) + ".." + std::to_string(layers.back()) +
+                           " expected to be contiguous)");
   if (shape.layers.empty()) {
     shape.layers = layers;
     shape.layers_from = file;
@@ -103,15 +110,17 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
     for (auto l : shape.layers)
       if (!by_layer.count(l))
         throw InputError(file, "", "layer " + std::to_string(l) + " is missing (present in " + shape.layers_from + ")");
-    throw InputError(file, "", "layers " + std::to_string(layers.front()) + ".." + std::to_string(layers.back()) +
-                                   " differ from " + shape.layers_from);
+    throw InputError(file, "",
+                     "layers " + std::to_string(layers.front()) + ".." + std::to_string(layers.back()) +
+                         " differ from " + shape.layers_from);
   }
   const std::size_t per_layer = by_layer.begin()->second.size();
   for (const auto& [l, v] : by_layer)
     if (v.size() != per_layer)
-      throw InputError(file, "", "layer " + std::to_string(l) + " has " + std::to_string(v.size() / shape.top_k) +
-                                     " tokens, layer " + std::to_string(layers.front()) + " has " +
-                                     std::to_string(per_layer / shape.top_k));
+      throw InputError(file, "",
+                       "layer " + std::to_string(l) + " has " + std::to_string(v.size() / shape.top_k) +
+                           " tokens, layer " + std::to_string(layers.front()) + " has " +
+                           std::to_string(per_layer / shape.top_k));
   const std::size_t tokens = per_layer / shape.top_k;
   const std::size_t L = layers.size(), K = shape.top_k;
   const std::size_t base = experts.size();
@@ -153,7 +162,8 @@ public:
     std::vector<std::string> files;
     for (const auto& f : detail::list_files(path, false))
       if (is_data_file(detail::base_name(f))) files.push_back(f);
-    if (!files.empty()) return import_files(files, options.domain.empty() ? detail::base_name(path) : options.domain, options);
+    if (!files.empty())
+      return import_files(files, options.domain.empty() ? detail::base_name(path) : options.domain, options);
     std::vector<ExpertTrace> parts;
     for (const auto& sub : detail::list_subdirs(path)) {
       std::vector<std::string> sub_files;
@@ -213,6 +223,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TraceImporter> make_deepseek_csv_importer() { return std::make_unique<DeepSeekCsvImporter>(); }
+std::unique_ptr<TraceImporter> make_deepseek_csv_importer() {
+  return std::make_unique<DeepSeekCsvImporter>();
+}
 
 } // namespace moescope::trace

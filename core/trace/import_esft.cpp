@@ -53,20 +53,23 @@ void parse_layer(ByteSource& src, std::uint32_t top_k, std::uint32_t num_experts
       std::uint64_t id = 0;
       ++field;
       if (!parse_uint(item, 65535, id))
-        throw InputError(file, loc, "expert id field " + std::to_string(field) + " '" + std::string(item) +
-                                        "' is not an integer in 0..65535");
+        throw InputError(file, loc,
+                         "expert id field " + std::to_string(field) + " '" + std::string(item) +
+                             "' is not an integer in 0..65535");
       if (id >= num_experts)
-        throw InputError(file, loc, "expert id " + std::to_string(id) + " (field " + std::to_string(field) +
-                                        ") is out of range (the model has " + std::to_string(num_experts) +
-                                        " experts; set --experts otherwise)");
+        throw InputError(file, loc,
+                         "expert id " + std::to_string(id) + " (field " + std::to_string(field) +
+                             ") is out of range (the model has " + std::to_string(num_experts) +
+                             " experts; set --experts otherwise)");
       out.ids.push_back(static_cast<std::uint16_t>(id));
       if (tab == std::string_view::npos) break;
       ids.remove_prefix(tab + 1);
     }
     const std::size_t n = out.ids.size() - before;
     if (n % top_k != 0)
-      throw InputError(file, loc, std::to_string(n) + " expert ids is not a multiple of top-k " + std::to_string(top_k) +
-                                      " (" + std::to_string(n % top_k) + " ids of an incomplete token)");
+      throw InputError(file, loc,
+                       std::to_string(n) + " expert ids is not a multiple of top-k " + std::to_string(top_k) + " (" +
+                           std::to_string(n % top_k) + " ids of an incomplete token)");
     std::size_t nw = 0;
     while (!weights.empty()) {
       const std::size_t tab = weights.find('\t');
@@ -74,8 +77,8 @@ void parse_layer(ByteSource& src, std::uint32_t top_k, std::uint32_t num_experts
       double w = 0;
       ++nw;
       if (!parse_float(item, w))
-        throw InputError(file, loc, "gate weight field " + std::to_string(nw) + " '" + std::string(item) +
-                                        "' is not a number");
+        throw InputError(file, loc,
+                         "gate weight field " + std::to_string(nw) + " '" + std::string(item) + "' is not a number");
       out.weights.push_back(static_cast<float>(w));
       if (tab == std::string_view::npos) break;
       weights.remove_prefix(tab + 1);
@@ -152,9 +155,9 @@ private:
     for (const auto& [L, f] : files) {
       if (L != expect)
         throw InputError(std::filesystem::path(f).parent_path().string(), "",
-                         "layer " + std::to_string(expect) + " is missing: no expert_weights_" + std::to_string(expect) +
-                             ".txt[.gz] between layers " + std::to_string(files.begin()->first) + " and " +
-                             std::to_string(files.rbegin()->first));
+                         "layer " + std::to_string(expect) + " is missing: no expert_weights_" +
+                             std::to_string(expect) + ".txt[.gz] between layers " +
+                             std::to_string(files.begin()->first) + " and " + std::to_string(files.rbegin()->first));
       ++expect;
     }
     std::vector<LayerData> layers;
@@ -166,13 +169,14 @@ private:
       if (!layers.empty()) {
         const auto& first = layers.front().sample_tokens;
         if (d.sample_tokens.size() != first.size())
-          throw InputError(f, "", std::to_string(d.sample_tokens.size()) + " samples (lines), but " +
-                                      files.begin()->second + " has " + std::to_string(first.size()));
+          throw InputError(f, "",
+                           std::to_string(d.sample_tokens.size()) + " samples (lines), but " + files.begin()->second +
+                               " has " + std::to_string(first.size()));
         for (std::size_t s = 0; s < first.size(); ++s)
           if (d.sample_tokens[s] != first[s])
-            throw InputError(f, line_location(s + 1), std::to_string(d.sample_tokens[s]) + " tokens, but " +
-                                                          files.begin()->second + " has " + std::to_string(first[s]) +
-                                                          " for this sample");
+            throw InputError(f, line_location(s + 1),
+                             std::to_string(d.sample_tokens[s]) + " tokens, but " + files.begin()->second + " has " +
+                                 std::to_string(first[s]) + " for this sample");
       }
       layers.push_back(std::move(d));
       ids.push_back(static_cast<std::int32_t>(L));
@@ -185,7 +189,8 @@ private:
     const std::size_t L = layers.size(), K = top_k(options);
     const auto& samples = layers.front().sample_tokens;
     std::uint64_t tokens = 0;
-    for (auto n : samples) tokens += n;
+    for (auto n : samples)
+      tokens += n;
     std::vector<std::uint16_t> experts(tokens * L * K);
     std::vector<float> weights(tokens * L * K);
     for (std::size_t l = 0; l < L; ++l)
@@ -212,6 +217,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TraceImporter> make_esft_importer() { return std::make_unique<EsftImporter>(); }
+std::unique_ptr<TraceImporter> make_esft_importer() {
+  return std::make_unique<EsftImporter>();
+}
 
 } // namespace moescope::trace

@@ -45,8 +45,9 @@ void parse_layer(ByteSource& src, std::uint32_t& top_k, const ImportOptions& opt
     out.num_experts = static_cast<std::uint32_t>(cols - 2);
     if (out.num_experts > 65535) throw InputError(file, line_location(1), "more than 65535 expert columns");
     if (options.num_experts && options.num_experts != out.num_experts)
-      throw InputError(file, line_location(1), "the header names " + std::to_string(out.num_experts) +
-                                                   " experts, --experts says " + std::to_string(options.num_experts));
+      throw InputError(file, line_location(1),
+                       "the header names " + std::to_string(out.num_experts) + " experts, --experts says " +
+                           std::to_string(options.num_experts));
   }
   std::vector<std::pair<float, std::uint16_t>> selected;
   while (src.read_line(line)) {
@@ -62,18 +63,20 @@ void parse_layer(ByteSource& src, std::uint32_t& top_k, const ImportOptions& opt
       if (col == 0 || col == 1) {
         std::uint64_t v = 0;
         if (!parse_uint(item, ~0ull >> 1, v))
-          throw InputError(file, loc, std::string(col == 0 ? "layer_id" : "token_id") + " '" + std::string(item) +
-                                          "' is not a non-negative integer");
+          throw InputError(file, loc,
+                           std::string(col == 0 ? "layer_id" : "token_id") + " '" + std::string(item) +
+                               "' is not a non-negative integer");
         if (col == 1 && v != out.tokens)
-          throw InputError(file, loc, "token_id " + std::to_string(v) + " where " + std::to_string(out.tokens) +
-                                          " (the row index) is expected");
+          throw InputError(file, loc,
+                           "token_id " + std::to_string(v) + " where " + std::to_string(out.tokens) +
+                               " (the row index) is expected");
       } else {
         if (col - 2 >= out.num_experts)
           throw InputError(file, loc, "more columns than the header's " + std::to_string(out.num_experts + 2));
         double score = 0;
         if (!parse_float(item, score))
-          throw InputError(file, loc, "score of expert " + std::to_string(col - 2) + " '" + std::string(item) +
-                                          "' is not a number");
+          throw InputError(
+              file, loc, "score of expert " + std::to_string(col - 2) + " '" + std::string(item) + "' is not a number");
         if (score < 0) throw InputError(file, loc, "negative score for expert " + std::to_string(col - 2));
         if (score > 0) selected.push_back({static_cast<float>(score), static_cast<std::uint16_t>(col - 2)});
       }
@@ -82,15 +85,16 @@ void parse_layer(ByteSource& src, std::uint32_t& top_k, const ImportOptions& opt
       rest.remove_prefix(comma + 1);
     }
     if (col != out.num_experts + 2)
-      throw InputError(file, loc, std::to_string(col) + " columns where the header has " +
-                                      std::to_string(out.num_experts + 2));
+      throw InputError(file, loc,
+                       std::to_string(col) + " columns where the header has " + std::to_string(out.num_experts + 2));
     if (top_k == 0) {
       if (selected.empty()) throw InputError(file, loc, "no selected (non-zero) expert");
       top_k = static_cast<std::uint32_t>(selected.size());
     }
     if (selected.size() != top_k)
-      throw InputError(file, loc, std::to_string(selected.size()) + " non-zero expert scores where " +
-                                      std::to_string(top_k) + " (top-k) are expected");
+      throw InputError(file, loc,
+                       std::to_string(selected.size()) + " non-zero expert scores where " + std::to_string(top_k) +
+                           " (top-k) are expected");
     std::stable_sort(selected.begin(), selected.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (const auto& [s, e] : selected) {
       out.ids.push_back(e);
@@ -106,7 +110,8 @@ std::uint32_t tokens_per_request_from_name(const std::string& name) {
   const std::size_t s = name.find("seqs_");
   if (s == std::string::npos) return 0;
   std::size_t b = s;
-  while (b > 0 && std::isdigit(static_cast<unsigned char>(name[b - 1]))) --b;
+  while (b > 0 && std::isdigit(static_cast<unsigned char>(name[b - 1])))
+    --b;
   const long long seqs = b < s ? std::stoll(name.substr(b, s - b)) : -1;
   const long long toks = detail::number_after(name.substr(s), "seqs_");
   if (seqs <= 0 || toks <= 0 || toks % seqs != 0) return 0;
@@ -183,18 +188,20 @@ private:
       parse_layer(*src, top_k, options, d);
       if (!layers.empty()) {
         if (d.tokens != layers.front().tokens)
-          throw InputError(f, "", std::to_string(d.tokens) + " tokens, but " + files.begin()->second + " has " +
-                                      std::to_string(layers.front().tokens));
+          throw InputError(f, "",
+                           std::to_string(d.tokens) + " tokens, but " + files.begin()->second + " has " +
+                               std::to_string(layers.front().tokens));
         if (d.num_experts != layers.front().num_experts)
-          throw InputError(f, line_location(1), std::to_string(d.num_experts) + " expert columns, but " +
-                                                    files.begin()->second + " has " +
-                                                    std::to_string(layers.front().num_experts));
+          throw InputError(f, line_location(1),
+                           std::to_string(d.num_experts) + " expert columns, but " + files.begin()->second + " has " +
+                               std::to_string(layers.front().num_experts));
       }
       layers.push_back(std::move(d));
       ids.push_back(static_cast<std::int32_t>(L));
     }
     ImportOptions o = options;
-    if (!o.tokens_per_request) o.tokens_per_request = tokens_per_request_from_name(detail::base_name(files.begin()->second));
+    if (!o.tokens_per_request)
+      o.tokens_per_request = tokens_per_request_from_name(detail::base_name(files.begin()->second));
     return assemble(ids, layers, top_k, domain, files.begin()->second, o);
   }
 
@@ -235,6 +242,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TraceImporter> make_flame_csv_importer() { return std::make_unique<FlameCsvImporter>(); }
+std::unique_ptr<TraceImporter> make_flame_csv_importer() {
+  return std::make_unique<FlameCsvImporter>();
+}
 
 } // namespace moescope::trace

@@ -162,8 +162,10 @@ RequestTokens parse_request(ByteSource& src, Shape& shape, std::vector<std::uint
     }
     // Check the step's MoE layers against the request's (first step) and the trace's.
     std::vector<std::int32_t> layers;
-    for (const auto& [l, v] : step_layers) layers.push_back(l);
-    const std::string where = "step " + std::to_string(step) + " (starting at byte " + std::to_string(step_offset) + ")";
+    for (const auto& [l, v] : step_layers)
+      layers.push_back(l);
+    const std::string where =
+        "step " + std::to_string(step) + " (starting at byte " + std::to_string(step_offset) + ")";
     if (layers.empty()) js.fail(where + " has no MoE layer (all layers null)");
     if (shape.layers.empty()) {
       shape.layers = layers;
@@ -182,15 +184,15 @@ RequestTokens parse_request(ByteSource& src, Shape& shape, std::vector<std::uint
     for (const auto& [l, v] : step_layers)
       if (v.size() != per_layer)
         js.fail(where + ": layer " + std::to_string(l) + " has " + std::to_string(v.size() / shape.top_k) +
-                " tokens, layer " + std::to_string(layers.front()) + " has " +
-                std::to_string(per_layer / shape.top_k));
+                " tokens, layer " + std::to_string(layers.front()) + " has " + std::to_string(per_layer / shape.top_k));
     const std::size_t tokens = per_layer / shape.top_k;
     const std::size_t L = layers.size(), K = shape.top_k;
     const std::size_t base = experts.size();
     experts.resize(base + tokens * L * K);
     std::size_t li = 0;
     for (const auto& [l, v] : step_layers) {
-      for (std::size_t t = 0; t < tokens; ++t) std::copy_n(v.data() + t * K, K, experts.data() + base + (t * L + li) * K);
+      for (std::size_t t = 0; t < tokens; ++t)
+        std::copy_n(v.data() + t * K, K, experts.data() + base + (t * L + li) * K);
       ++li;
     }
     if (step == 0)
@@ -203,7 +205,9 @@ RequestTokens parse_request(ByteSource& src, Shape& shape, std::vector<std::uint
   return out;
 }
 
-bool is_json(const std::string& name) { return name.size() > 5 && name.ends_with(".json"); }
+bool is_json(const std::string& name) {
+  return name.size() > 5 && name.ends_with(".json");
+}
 
 class Llama4JsonImporter final : public TraceImporter {
 public:
@@ -215,7 +219,8 @@ public:
   int sniff(std::string_view head, std::string_view) const override {
     std::size_t i = 0;
     const auto skip_ws = [&] {
-      while (i < head.size() && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) ++i;
+      while (i < head.size() && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+        ++i;
     };
     skip_ws();
     if (i >= head.size() || head[i] != '[') return 0;
@@ -301,6 +306,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TraceImporter> make_llama4_json_importer() { return std::make_unique<Llama4JsonImporter>(); }
+std::unique_ptr<TraceImporter> make_llama4_json_importer() {
+  return std::make_unique<Llama4JsonImporter>();
+}
 
 } // namespace moescope::trace

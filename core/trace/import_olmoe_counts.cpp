@@ -54,10 +54,10 @@ Json read_json(const std::string& path) {
 struct Parsed {
   std::string model, kind, domain;
   bool cross = false;
-  std::vector<std::int32_t> layers;                         // counts kinds
-  std::vector<std::pair<std::int32_t, std::int32_t>> links; // cross kinds
+  std::vector<std::int32_t> layers;                                // counts kinds
+  std::vector<std::pair<std::int32_t, std::int32_t>> links;        // cross kinds
   std::vector<std::map<std::pair<int, int>, std::uint64_t>> cells; // cross kinds
-  std::vector<std::map<int, std::uint64_t>> counts;        // counts kinds
+  std::vector<std::map<int, std::uint64_t>> counts;                // counts kinds
   int max_expert = -1;
 };
 
@@ -71,7 +71,8 @@ std::uint64_t count_value(const Json& v, const std::string& file, const std::str
 
 int expert_key(std::string_view key, const std::string& file, const std::string& pointer) {
   std::uint64_t id = 0;
-  if (!parse_uint(key, 65534, id)) throw InputError(file, pointer, "key \"" + std::string(key) + "\" is not an expert id");
+  if (!parse_uint(key, 65534, id))
+    throw InputError(file, pointer, "key \"" + std::string(key) + "\" is not an expert id");
   return static_cast<int>(id);
 }
 
@@ -97,7 +98,8 @@ Parsed parse_doc(const Json& j, const std::string& file) {
   const Json& counts = j["counts"];
   if (!layers.is_array() || layers.empty()) throw InputError(file, "/layers", "expected a non-empty array");
   if (!counts.is_array() || counts.size() != layers.size())
-    throw InputError(file, "/counts", "expected an array with one entry per layer (" + std::to_string(layers.size()) + ")");
+    throw InputError(file, "/counts",
+                     "expected an array with one entry per layer (" + std::to_string(layers.size()) + ")");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string lp = "/layers/" + std::to_string(i);
     const std::string cp = "/counts/" + std::to_string(i);
@@ -123,7 +125,8 @@ Parsed parse_doc(const Json& j, const std::string& file) {
       }
       p.cells.push_back(std::move(cells));
     } else {
-      if (!layers[i].is_number_integer() || layers[i].get<std::int64_t>() < 0 || layers[i].get<std::int64_t>() > (1 << 20))
+      if (!layers[i].is_number_integer() || layers[i].get<std::int64_t>() < 0 ||
+          layers[i].get<std::int64_t>() > (1 << 20))
         throw InputError(file, lp, "expected a layer number, found " + describe_json(layers[i]));
       p.layers.push_back(layers[i].get<std::int32_t>());
       std::map<int, std::uint64_t> c;
@@ -146,23 +149,28 @@ const KnownModel* known(const std::string& model) {
 }
 
 // Builds a one-domain count trace from a counts document and/or a cross-layer document.
-ExpertCountTrace build(const Parsed* counts, const Parsed* cross, const std::string& file, const ImportOptions& options) {
+ExpertCountTrace build(const Parsed* counts, const Parsed* cross, const std::string& file,
+                       const ImportOptions& options) {
   const Parsed& any = counts ? *counts : *cross;
   const KnownModel* k = known(any.model);
   ExpertCountTrace t;
   int max_expert = std::max(counts ? counts->max_expert : -1, cross ? cross->max_expert : -1);
-  std::uint32_t E = options.num_experts ? options.num_experts : (k ? k->experts : static_cast<std::uint32_t>(max_expert + 1));
+  std::uint32_t E =
+      options.num_experts ? options.num_experts : (k ? k->experts : static_cast<std::uint32_t>(max_expert + 1));
   if (E == 0) throw InputError(file, "", "no expert id in the counts");
   if (cross && E > 4096)
-    throw InputError(file, "", "cross-layer pair counts are supported for at most 4096 experts, not " + std::to_string(E));
+    throw InputError(file, "",
+                     "cross-layer pair counts are supported for at most 4096 experts, not " + std::to_string(E));
   if (max_expert >= static_cast<int>(E))
-    throw InputError(file, "", "expert id " + std::to_string(max_expert) + " is out of range (the model has " +
-                                   std::to_string(E) + " experts; set --experts otherwise)");
-  t.metadata.model = options.model.empty() ? (k ? std::string(k->name) + (any.model.size() > std::string(k->prefix).size()
-                                                                              ? any.model.substr(std::string(k->prefix).size())
-                                                                              : "")
-                                                : any.model)
-                                           : options.model;
+    throw InputError(file, "",
+                     "expert id " + std::to_string(max_expert) + " is out of range (the model has " +
+                         std::to_string(E) + " experts; set --experts otherwise)");
+  t.metadata.model = options.model.empty()
+                         ? (k ? std::string(k->name) + (any.model.size() > std::string(k->prefix).size()
+                                                            ? any.model.substr(std::string(k->prefix).size())
+                                                            : "")
+                              : any.model)
+                         : options.model;
   t.metadata.source_format = "olmoe-counts";
   t.metadata.num_experts = E;
   t.metadata.top_k = options.top_k ? options.top_k : (k ? k->top_k : 0);
@@ -180,7 +188,8 @@ ExpertCountTrace build(const Parsed* counts, const Parsed* cross, const std::str
   {
     auto ids = t.metadata.moe_layer_ids;
     std::sort(ids.begin(), ids.end());
-    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) throw InputError(file, "/layers", "a layer appears twice");
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+      throw InputError(file, "/layers", "a layer appears twice");
   }
   const std::string domain = options.domain.empty() ? any.domain : options.domain;
   t.metadata.domains = {domain};
@@ -188,12 +197,13 @@ ExpertCountTrace build(const Parsed* counts, const Parsed* cross, const std::str
   const auto slot_of = [&](int layer) -> std::uint32_t {
     for (std::size_t i = 0; i < t.metadata.moe_layer_ids.size(); ++i)
       if (t.metadata.moe_layer_ids[i] == layer) return static_cast<std::uint32_t>(i);
-    throw InputError(file, "/layers", "cross-layer pair names layer " + std::to_string(layer) +
-                                          ", which the counts do not hold");
+    throw InputError(file, "/layers",
+                     "cross-layer pair names layer " + std::to_string(layer) + ", which the counts do not hold");
   };
   if (counts) {
     for (std::size_t i = 0; i < counts->layers.size(); ++i)
-      for (const auto& [e, c] : counts->counts[i]) d.counts[i * E + e] += c;
+      for (const auto& [e, c] : counts->counts[i])
+        d.counts[i * E + e] += c;
   }
   if (cross) {
     for (std::size_t i = 0; i < cross->links.size(); ++i) {
@@ -202,7 +212,8 @@ ExpertCountTrace build(const Parsed* counts, const Parsed* cross, const std::str
       pc.from_layer = slot_of(cross->links[i].first);
       pc.to_layer = slot_of(cross->links[i].second);
       pc.matrix.assign(std::size_t(E) * E, 0);
-      for (const auto& [xy, c] : cross->cells[i]) pc.matrix[std::size_t(xy.first) * E + xy.second] += c;
+      for (const auto& [xy, c] : cross->cells[i])
+        pc.matrix[std::size_t(xy.first) * E + xy.second] += c;
       t.pairs.push_back(std::move(pc));
     }
     if (!counts) {
@@ -211,19 +222,22 @@ ExpertCountTrace build(const Parsed* counts, const Parsed* cross, const std::str
       for (const auto& pc : t.pairs) {
         if (!done[pc.from_layer]) {
           for (std::uint32_t x = 0; x < E; ++x)
-            for (std::uint32_t y = 0; y < E; ++y) d.counts[std::size_t(pc.from_layer) * E + x] += pc.matrix[std::size_t(x) * E + y];
+            for (std::uint32_t y = 0; y < E; ++y)
+              d.counts[std::size_t(pc.from_layer) * E + x] += pc.matrix[std::size_t(x) * E + y];
           done[pc.from_layer] = true;
         }
         if (!done[pc.to_layer]) {
           for (std::uint32_t x = 0; x < E; ++x)
-            for (std::uint32_t y = 0; y < E; ++y) d.counts[std::size_t(pc.to_layer) * E + y] += pc.matrix[std::size_t(x) * E + y];
+            for (std::uint32_t y = 0; y < E; ++y)
+              d.counts[std::size_t(pc.to_layer) * E + y] += pc.matrix[std::size_t(x) * E + y];
           done[pc.to_layer] = true;
         }
       }
     }
   }
   std::uint64_t first_layer = 0;
-  for (std::uint32_t e = 0; e < E; ++e) first_layer += d.counts[e];
+  for (std::uint32_t e = 0; e < E; ++e)
+    first_layer += d.counts[e];
   if (any.kind.ends_with("_top1") || (cross && !counts))
     d.tokens = any.kind.ends_with("_top1") ? first_layer : 0;
   else if (t.metadata.top_k)
@@ -264,8 +278,7 @@ public:
         const std::string cf = (fs::path(cross_dir) / detail::base_name(f)).string();
         if (fs::exists(cf)) {
           const Parsed x = parse_doc(read_json(cf), cf);
-          if (x.model != c.model || x.domain != c.domain)
-            throw InputError(cf, "", "model/domain differ from " + f);
+          if (x.model != c.model || x.domain != c.domain) throw InputError(cf, "", "model/domain differ from " + f);
           parts.push_back(build(&c, &x, f, options));
         } else {
           parts.push_back(build(&c, nullptr, f, options));
@@ -334,8 +347,8 @@ public:
       throw InputError(label, "/layers", "missing or not a non-empty array");
     std::uint32_t E = options.num_experts;
     if (!E) {
-      if (!j.contains("num_experts") || !j["num_experts"].is_number_unsigned() || j["num_experts"].get<std::uint64_t>() == 0 ||
-          j["num_experts"].get<std::uint64_t>() > 65535)
+      if (!j.contains("num_experts") || !j["num_experts"].is_number_unsigned() ||
+          j["num_experts"].get<std::uint64_t>() == 0 || j["num_experts"].get<std::uint64_t>() > 65535)
         throw InputError(label, "/num_experts", "expected a positive expert count");
       E = j["num_experts"].get<std::uint32_t>();
     }
@@ -354,7 +367,8 @@ public:
       if (!l.is_number_unsigned() || l.get<std::uint64_t>() > (1u << 20))
         throw InputError(label, lp, "expected a layer number, found " + describe_json(l));
       const std::int32_t layer = l.get<std::int32_t>();
-      if (std::find(t.metadata.moe_layer_ids.begin(), t.metadata.moe_layer_ids.end(), layer) != t.metadata.moe_layer_ids.end())
+      if (std::find(t.metadata.moe_layer_ids.begin(), t.metadata.moe_layer_ids.end(), layer) !=
+          t.metadata.moe_layer_ids.end())
         throw InputError(label, lp, "layer " + std::to_string(layer) + " appears twice");
       t.metadata.moe_layer_ids.push_back(layer);
       const std::string key = std::to_string(layer);
@@ -367,12 +381,14 @@ public:
         const std::string kp = up + "/" + json_pointer_escape(it.key());
         const int e = expert_key(it.key(), label, kp);
         if (e >= static_cast<int>(E))
-          throw InputError(label, kp, "expert id " + std::to_string(e) + " is out of range (the model has " +
-                                          std::to_string(E) + " experts)");
+          throw InputError(label, kp,
+                           "expert id " + std::to_string(e) + " is out of range (the model has " + std::to_string(E) +
+                               " experts)");
         d.counts[base + e] += count_value(it.value(), label, kp);
       }
     }
-    for (std::uint32_t e = 0; e < E; ++e) d.tokens += d.counts[e];
+    for (std::uint32_t e = 0; e < E; ++e)
+      d.tokens += d.counts[e];
     d.tokens /= t.metadata.top_k;
     t.domains.push_back(std::move(d));
     t.validate(label);
@@ -382,7 +398,11 @@ public:
 
 } // namespace
 
-std::unique_ptr<TraceImporter> make_olmoe_counts_importer() { return std::make_unique<OlmoeCountsImporter>(); }
-std::unique_ptr<TraceImporter> make_switch_counts_importer() { return std::make_unique<SwitchCountsImporter>(); }
+std::unique_ptr<TraceImporter> make_olmoe_counts_importer() {
+  return std::make_unique<OlmoeCountsImporter>();
+}
+std::unique_ptr<TraceImporter> make_switch_counts_importer() {
+  return std::make_unique<SwitchCountsImporter>();
+}
 
 } // namespace moescope::trace

@@ -42,7 +42,8 @@ bool skip_for_sniffing(const std::string& name) {
 
 std::string format_names() {
   std::string out;
-  for (const auto& imp : importers()) out += (out.empty() ? "" : ", ") + imp->name();
+  for (const auto& imp : importers())
+    out += (out.empty() ? "" : ", ") + imp->name();
   return out;
 }
 } // namespace
@@ -74,8 +75,8 @@ const TraceImporter& detect_importer(const std::string& path) {
     }
   }
   if (!best || best_score < 20)
-    throw InputError(path, "", "unrecognised trace format (known formats: " + format_names() +
-                                   "); name one with --format");
+    throw InputError(path, "",
+                     "unrecognised trace format (known formats: " + format_names() + "); name one with --format");
   return *best;
 }
 
@@ -98,11 +99,15 @@ bool natural_less(std::string_view a, std::string_view b) {
   while (i < a.size() && j < b.size()) {
     if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
       std::size_t i2 = i, j2 = j;
-      while (i2 < a.size() && a[i2] == '0') ++i2;
-      while (j2 < b.size() && b[j2] == '0') ++j2;
+      while (i2 < a.size() && a[i2] == '0')
+        ++i2;
+      while (j2 < b.size() && b[j2] == '0')
+        ++j2;
       std::size_t ie = i2, je = j2;
-      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
-      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie])))
+        ++ie;
+      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je])))
+        ++je;
       if (ie - i2 != je - j2) return ie - i2 < je - j2;
       const int c = a.substr(i2, ie - i2).compare(b.substr(j2, je - j2));
       if (c != 0) return c < 0;

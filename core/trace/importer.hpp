@@ -12,13 +12,13 @@
 namespace moescope::trace {
 
 struct ImportOptions {
-  std::string format;                 // explicit importer name; empty = detect by content
-  std::uint32_t top_k = 0;            // 0 = the format's own or inferred value
-  std::uint32_t num_experts = 0;      // 0 = the format's own or known value
-  std::string model;                  // overrides the model name
-  std::string domain;                 // overrides the domain label (single-domain inputs)
+  std::string format;                   // explicit importer name; empty = detect by content
+  std::uint32_t top_k = 0;              // 0 = the format's own or inferred value
+  std::uint32_t num_experts = 0;        // 0 = the format's own or known value
+  std::string model;                    // overrides the model name
+  std::string domain;                   // overrides the domain label (single-domain inputs)
   std::uint32_t tokens_per_request = 0; // FLAME-MoE: tokens per sequence (0 = from the file name, else one request)
-  std::size_t max_requests = 0;       // stop after this many requests per domain (0 = all), for sampling
+  std::size_t max_requests = 0;         // stop after this many requests per domain (0 = all), for sampling
 };
 
 class TraceImporter {
@@ -32,7 +32,8 @@ public:
   // Imports a file or a directory in this format. Throws InputError naming file and line/byte on bad input.
   virtual AnyTrace import(const std::string& path, const ImportOptions& options) const = 0;
   // Imports one file's content from memory (fuzzing, tests); formats that need a directory import one part.
-  virtual AnyTrace import_memory(std::string_view data, const std::string& label, const ImportOptions& options) const = 0;
+  virtual AnyTrace import_memory(std::string_view data, const std::string& label,
+                                 const ImportOptions& options) const = 0;
 };
 
 // All importers, in a fixed order.

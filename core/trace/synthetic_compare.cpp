@@ -37,14 +37,19 @@ std::vector<double> layer_load(const ExpertTrace& t, std::uint32_t l) {
   const std::uint16_t* d = t.expert_data().data();
   for (std::uint64_t tok = 0; tok < t.num_tokens(); ++tok) {
     const std::uint16_t* e = d + (tok * L + l) * K;
-    for (std::uint32_t k = 0; k < K; ++k) c[e[k]] += 1.0;
+    for (std::uint32_t k = 0; k < K; ++k)
+      c[e[k]] += 1.0;
   }
   return c;
 }
 
-std::string f(double v, int d = 3) { return std::isfinite(v) ? format_fixed(v, d) : "–"; }
+std::string f(double v, int d = 3) {
+  return std::isfinite(v) ? format_fixed(v, d) : "–";
+}
 
-Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+Json num(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
 
 } // namespace
 
@@ -73,7 +78,8 @@ RoutingSummary summarize_routing(const ExpertTrace& t, const std::string& label,
       for (std::uint64_t tok = 0; tok < t.num_tokens(); ++tok) {
         const std::uint16_t* e = data + (tok * L + l) * K;
         for (std::uint32_t i = 0; i < K; ++i)
-          for (std::uint32_t j = i + 1; j < K; ++j) ++pair[std::size_t(std::min(e[i], e[j])) * E + std::max(e[i], e[j])];
+          for (std::uint32_t j = i + 1; j < K; ++j)
+            ++pair[std::size_t(std::min(e[i], e[j])) * E + std::max(e[i], e[j])];
       }
       std::vector<std::uint64_t> nz;
       std::uint64_t total = 0;
@@ -87,9 +93,8 @@ RoutingSummary summarize_routing(const ExpertTrace& t, const std::string& label,
       std::partial_sort(nz.begin(), nz.begin() + take, nz.end(), std::greater<>());
       const std::uint64_t head = std::accumulate(nz.begin(), nz.begin() + take, std::uint64_t(0));
       s.pair_top_share.push_back(total ? double(head) / double(total) : kNaN);
-      s.pair_entropy_ratio.push_back(st.coactivation && l < st.coactivation->within.size()
-                                         ? st.coactivation->within[l].pair_entropy_ratio
-                                         : kNaN);
+      s.pair_entropy_ratio.push_back(
+          st.coactivation && l < st.coactivation->within.size() ? st.coactivation->within[l].pair_entropy_ratio : kNaN);
     } else {
       s.pair_top_share.push_back(kNaN);
       s.pair_entropy_ratio.push_back(kNaN);
@@ -102,7 +107,8 @@ RoutingSummary summarize_routing(const ExpertTrace& t, const std::string& label,
       std::fill(rc.begin(), rc.end(), 0.0);
       for (std::uint64_t tok = r.token_begin; tok < r.tokens().end; ++tok) {
         const std::uint16_t* e = data + (tok * L + l) * K;
-        for (std::uint32_t k = 0; k < K; ++k) rc[e[k]] += 1.0;
+        for (std::uint32_t k = 0; k < K; ++k)
+          rc[e[k]] += 1.0;
       }
       js_sum += jensen_shannon(rc, load);
       ++js_n;
@@ -195,7 +201,9 @@ Json param_json(const FittedParameter& p) {
   return {{"value", num(p.value >= 1e12 ? kNaN : p.value)}, {"target", num(p.target)}, {"achieved", num(p.achieved)}};
 }
 
-std::string alpha_text(double a) { return a >= 1e12 ? "∞" : (a >= 100 ? f(a, 0) : f(a, 2)); }
+std::string alpha_text(double a) {
+  return a >= 1e12 ? "∞" : (a >= 100 ? f(a, 0) : f(a, 2));
+}
 
 } // namespace
 

@@ -13,7 +13,7 @@ namespace moescope::trace {
 
 namespace {
 
-constexpr double kNoTilt = 1e12;           // alpha at or above this: no Polya urn
+constexpr double kNoTilt = 1e12; // alpha at or above this: no Polya urn
 
 std::uint64_t mix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -39,11 +39,11 @@ struct Rng {
 
 // Vose alias tables, flat: entry i is taken when the low 32 random bits are < threshold[i], else alias[i]
 // (entries that are always taken are their own alias).
-template <class Alias>
-void build_alias(std::span<const double> w, std::uint32_t* threshold, Alias* alias) {
+template <class Alias> void build_alias(std::span<const double> w, std::uint32_t* threshold, Alias* alias) {
   const std::size_t n = w.size();
   double sum = 0;
-  for (double v : w) sum += std::max(0.0, v);
+  for (double v : w)
+    sum += std::max(0.0, v);
   std::vector<double> p(n);
   std::vector<std::uint32_t> small, large;
   for (std::size_t i = 0; i < n; ++i) {
@@ -61,10 +61,11 @@ void build_alias(std::span<const double> w, std::uint32_t* threshold, Alias* ali
       small.push_back(l);
     }
   }
-  for (auto i : small) threshold[i] = 0xffffffffu, alias[i] = static_cast<Alias>(i);
-  for (auto i : large) threshold[i] = 0xffffffffu, alias[i] = static_cast<Alias>(i);
+  for (auto i : small)
+    threshold[i] = 0xffffffffu, alias[i] = static_cast<Alias>(i);
+  for (auto i : large)
+    threshold[i] = 0xffffffffu, alias[i] = static_cast<Alias>(i);
 }
-
 
 // ---- the generator, in target space ------------------------------------------------------------------------
 
@@ -83,16 +84,16 @@ struct PartnerEntry {
 };
 
 struct GenLayer {
-  std::vector<AliasEntry> table;           // [(domain * 2 + phase) * E + e]
+  std::vector<AliasEntry> table; // [(domain * 2 + phase) * E + e]
   // Partners are drawn in source space: the anchor's parent source expert a, a partner b of a (alias row of a),
   // then a child of b (alias over b's children by their resampled share). identity: target = source experts.
   std::vector<std::uint32_t> partner_begin; // [source E + 1], rows of partner_table
   std::vector<PartnerEntry> partner_table;  // [domain * partner_nnz + entry], ids: source experts
   std::size_t partner_nnz = 0;
   bool identity = true;
-  std::vector<std::uint16_t> parent;        // [E]: source expert of each target expert
-  std::vector<std::uint32_t> child_begin;   // [source E + 1], rows of child_table
-  std::vector<PartnerEntry> child_table;    // ids: target experts
+  std::vector<std::uint16_t> parent;      // [E]: source expert of each target expert
+  std::vector<std::uint32_t> child_begin; // [source E + 1], rows of child_table
+  std::vector<PartnerEntry> child_table;  // ids: target experts
   double alpha[2] = {kNoTilt, kNoTilt};
   double follow = 0, prefill_copy = 0;
 };
@@ -110,11 +111,13 @@ void balance_partners(std::uint32_t E, std::span<const double> profile, const st
   for (int it = 0; it < 100; ++it)
     for (std::uint32_t a = 0; a < E; ++a) {
       double r = 0;
-      for (std::uint32_t i = begin[a]; i < begin[a + 1]; ++i) r += d[ids[i]] * weights[i];
+      for (std::uint32_t i = begin[a]; i < begin[a + 1]; ++i)
+        r += d[ids[i]] * weights[i];
       if (r > 0) d[a] = std::sqrt(d[a] * profile[a] / r);
     }
   for (std::uint32_t a = 0; a < E; ++a)
-    for (std::uint32_t i = begin[a]; i < begin[a + 1]; ++i) weights[i] *= d[a] * d[ids[i]];
+    for (std::uint32_t i = begin[a]; i < begin[a + 1]; ++i)
+      weights[i] *= d[a] * d[ids[i]];
 }
 
 void build_layer_tables(GenLayer& g, std::uint32_t E, const std::vector<std::vector<double>>& profiles,
@@ -125,7 +128,8 @@ void build_layer_tables(GenLayer& g, std::uint32_t E, const std::vector<std::vec
   std::vector<std::uint16_t> ali(E);
   for (std::size_t i = 0; i < profiles.size(); ++i) {
     build_alias(profiles[i], thr.data(), ali.data());
-    for (std::uint32_t e = 0; e < E; ++e) g.table[i * E + e] = {thr[e], ali[e], 0};
+    for (std::uint32_t e = 0; e < E; ++e)
+      g.table[i * E + e] = {thr[e], ali[e], 0};
   }
   const std::uint32_t SE = pbegin.empty() ? E : static_cast<std::uint32_t>(pbegin.size() - 1);
   g.partner_begin.assign(SE + 1, 0);
@@ -144,7 +148,8 @@ void build_layer_tables(GenLayer& g, std::uint32_t E, const std::vector<std::vec
       pthr.resize(n);
       pali.resize(n);
       build_alias(std::span<const double>(pweights.data() + d * nnz + b, n), pthr.data(), pali.data());
-      for (std::uint32_t i = 0; i < n; ++i) g.partner_table[d * nnz + b + i] = {pthr[i], pali[i], pids[b + i]};
+      for (std::uint32_t i = 0; i < n; ++i)
+        g.partner_table[d * nnz + b + i] = {pthr[i], pali[i], pids[b + i]};
     }
 }
 
@@ -152,7 +157,9 @@ inline std::uint32_t threshold32(double p) {
   return p <= 0 ? 0u : p >= 1 ? 0xffffffffu : static_cast<std::uint32_t>(std::ldexp(p, 32));
 }
 // Uniform in [0, n) from 32 random bits.
-inline std::uint32_t scale32(std::uint32_t bits, std::uint64_t n) { return static_cast<std::uint32_t>((bits * n) >> 32); }
+inline std::uint32_t scale32(std::uint32_t bits, std::uint64_t n) {
+  return static_cast<std::uint32_t>((bits * n) >> 32);
+}
 
 // Generates one request into `out` (its first token; token-major [token][layer][slot]). One random draw decides
 // a step (32 bits) and picks its target (the other 32); the co-activation step is only tried in the first three
@@ -243,7 +250,9 @@ void generate_request(const GenContext& c, const RequestShape& r, std::uint64_t 
   }
 }
 
-std::uint64_t request_seed(std::uint64_t seed, std::uint64_t r) { return mix64(seed ^ mix64(r + 0x5ee0)); }
+std::uint64_t request_seed(std::uint64_t seed, std::uint64_t r) {
+  return mix64(seed ^ mix64(r + 0x5ee0));
+}
 
 // Generates all requests (contiguous, in order) with `threads` threads; deterministic per request.
 std::vector<std::uint16_t> generate_all(const GenContext& c, const std::vector<RequestShape>& reqs, std::uint64_t seed,
@@ -254,7 +263,8 @@ std::vector<std::uint16_t> generate_all(const GenContext& c, const std::vector<R
   const std::uint64_t per_token = std::uint64_t(c.L) * c.K;
   std::vector<std::uint16_t> out(begin.back() * per_token);
   const auto work = [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) generate_request(c, reqs[r], request_seed(seed, r), out.data() + begin[r] * per_token);
+    for (std::size_t r = r0; r < r1; ++r)
+      generate_request(c, reqs[r], request_seed(seed, r), out.data() + begin[r] * per_token);
   };
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, reqs.size()));
@@ -268,11 +278,13 @@ std::vector<std::uint16_t> generate_all(const GenContext& c, const std::vector<R
   for (unsigned i = 0; i < threads; ++i) {
     const std::uint64_t goal = begin.back() * (i + 1) / threads;
     std::size_t r1 = r0;
-    while (r1 < reqs.size() && (begin[r1 + 1] <= goal || i + 1 == threads)) ++r1;
+    while (r1 < reqs.size() && (begin[r1 + 1] <= goal || i + 1 == threads))
+      ++r1;
     pool.emplace_back(work, r0, r1);
     r0 = r1;
   }
-  for (auto& th : pool) th.join();
+  for (auto& th : pool)
+    th.join();
   return out;
 }
 
@@ -340,7 +352,8 @@ CalibStats calib_stats(const Calibration& cal, std::uint32_t E, std::uint32_t K,
     std::partial_sort(pair_count.begin(), pair_count.begin() + std::min(top, pair_count.size()), pair_count.end(),
                       std::greater<>());
     s.partner_share = double(std::accumulate(pair_count.begin(), pair_count.begin() + std::min(top, pair_count.size()),
-                                             std::uint64_t(0))) / double(pairs);
+                                             std::uint64_t(0))) /
+                      double(pairs);
   }
   if (pearson_n) s.pd_pearson = pearson_sum / double(pearson_n);
   return s;
@@ -410,7 +423,8 @@ void fit_layer(const LayerFitInput& in, SyntheticLayer& layer) {
       }
     }
     double sum_pi2 = 0;
-    for (double v : single) sum_pi2 += (v / double(N)) * (v / double(N));
+    for (double v : single)
+      sum_pi2 += (v / double(N)) * (v / double(N));
     const double scale = double(K) * (K - 1) / std::max(1e-12, double(K) * K - sum_pi2);
     // Candidate partners: significant excess over independence, the strongest `partners` per expert; the union
     // gives a symmetric weight matrix.
@@ -425,8 +439,9 @@ void fit_layer(const LayerFitInput& in, SyntheticLayer& layer) {
         if (excess > 3.0 * std::sqrt(expected + 1.0)) cand.push_back({excess, static_cast<std::uint16_t>(b)});
       }
       const std::size_t keep = std::min<std::size_t>(o.partners, cand.size());
-      std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(),
-                        [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+      std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(), [](const auto& x, const auto& y) {
+        return x.first > y.first || (x.first == y.first && x.second < y.second);
+      });
       for (std::size_t i = 0; i < keep; ++i)
         w[std::size_t(a) * E + cand[i].second] = w[std::size_t(cand[i].second) * E + a] = cand[i].first;
     }
@@ -444,7 +459,8 @@ void fit_layer(const LayerFitInput& in, SyntheticLayer& layer) {
     layer.partner_weights.clear();
     std::vector<double> dp(E), wd;
     for (std::size_t d = 0; d < layer.phase.size() / 2; ++d) {
-      for (std::uint32_t e = 0; e < E; ++e) dp[e] = 0.5 * (layer.phase[d * 2][e] + layer.phase[d * 2 + 1][e]);
+      for (std::uint32_t e = 0; e < E; ++e)
+        dp[e] = 0.5 * (layer.phase[d * 2][e] + layer.phase[d * 2 + 1][e]);
       wd = base;
       balance_partners(E, dp, layer.partner_begin, layer.partner_ids, wd);
       layer.partner_weights.insert(layer.partner_weights.end(), wd.begin(), wd.end());
@@ -541,18 +557,21 @@ std::vector<double> resample_popularity_curve(std::span<const double> sorted_des
   check_option(total > 0, "<popularity curve>", "the curve sums to 0");
   // Cumulative share at quantile q in [0, 1] (hottest first), linear between the source points i / n.
   std::vector<double> cum(n + 1, 0.0);
-  for (std::size_t i = 0; i < n; ++i) cum[i + 1] = cum[i] + sorted_desc[i] / total;
+  for (std::size_t i = 0; i < n; ++i)
+    cum[i + 1] = cum[i] + sorted_desc[i] / total;
   const auto F = [&](double q) {
     const double x = std::clamp(q, 0.0, 1.0) * double(n);
     const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(x), n - 1);
     return cum[i] + (x - double(i)) * (cum[i + 1] - cum[i]);
   };
   std::vector<double> out(target);
-  for (std::uint32_t j = 0; j < target; ++j) out[j] = F(double(j + 1) / target) - F(double(j) / target);
+  for (std::uint32_t j = 0; j < target; ++j)
+    out[j] = F(double(j + 1) / target) - F(double(j) / target);
   // Keep it sorted (interpolation can make ties non-monotone by rounding) and summing to 1.
   std::sort(out.begin(), out.end(), std::greater<>());
   const double s = std::accumulate(out.begin(), out.end(), 0.0);
-  for (double& v : out) v /= s;
+  for (double& v : out)
+    v /= s;
   return out;
 }
 
@@ -623,17 +642,20 @@ SyntheticModel fit_synthetic(const ExpertTrace& t, const SyntheticFitOptions& o)
     layer.layer_id = t.metadata().moe_layer_ids[l];
     std::vector<double> total(E, 0.0);
     for (std::size_t dp = 0; dp < D * 2; ++dp)
-      for (std::uint32_t e = 0; e < E; ++e) total[e] += counts[(dp * L + l) * E + e];
+      for (std::uint32_t e = 0; e < E; ++e)
+        total[e] += counts[(dp * L + l) * E + e];
     const double n_total = std::accumulate(total.begin(), total.end(), 0.0);
     layer.profile.resize(E);
-    for (std::uint32_t e = 0; e < E; ++e) layer.profile[e] = (total[e] + o.smoothing) / (n_total + o.smoothing * E);
+    for (std::uint32_t e = 0; e < E; ++e)
+      layer.profile[e] = (total[e] + o.smoothing) / (n_total + o.smoothing * E);
     // (domain, phase): counts plus smoothing x E pseudo-counts spread like the base, which is the domain's other
     // phase when it has data and the layer's profile otherwise.
     const auto smoothed = [&](const double* c, const std::vector<double>& base) {
       const double n = std::accumulate(c, c + E, 0.0);
       std::vector<double> p(E);
       const double prior = o.smoothing * E;
-      for (std::uint32_t e = 0; e < E; ++e) p[e] = (c[e] + prior * base[e]) / (n + prior);
+      for (std::uint32_t e = 0; e < E; ++e)
+        p[e] = (c[e] + prior * base[e]) / (n + prior);
       if (n + prior <= 0) p = base;
       return p;
     };
@@ -662,14 +684,18 @@ SyntheticModel fit_synthetic(const ExpertTrace& t, const SyntheticFitOptions& o)
       }
       layer.shrink = var > 0 ? std::sqrt(std::clamp(1.0 - noise / var, 0.0, 1.0)) : 1.0;
       std::vector<double> shift(E);
-      for (std::uint32_t e = 0; e < E; ++e) shift[e] = (layer.shrink - 1.0) * (layer.profile[e] - 1.0 / E);
+      for (std::uint32_t e = 0; e < E; ++e)
+        shift[e] = (layer.shrink - 1.0) * (layer.profile[e] - 1.0 / E);
       const auto apply = [&](std::vector<double>& p) {
         double sum = 0;
-        for (std::uint32_t e = 0; e < E; ++e) sum += p[e] = std::max(p[e] + shift[e], 1e-3 * p[e]);
-        for (double& v : p) v /= sum;
+        for (std::uint32_t e = 0; e < E; ++e)
+          sum += p[e] = std::max(p[e] + shift[e], 1e-3 * p[e]);
+        for (double& v : p)
+          v /= sum;
       };
       apply(layer.profile);
-      for (auto& p : layer.phase) apply(p);
+      for (auto& p : layer.phase)
+        apply(p);
     }
   }
 
@@ -679,9 +705,11 @@ SyntheticModel fit_synthetic(const ExpertTrace& t, const SyntheticFitOptions& o)
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < threads; ++i)
     pool.emplace_back([&, i] {
-      for (std::uint32_t l = i; l < L; l += threads) fit_layer({&t, l, &cal, &o}, m.layers[l]);
+      for (std::uint32_t l = i; l < L; l += threads)
+        fit_layer({&t, l, &cal, &o}, m.layers[l]);
     });
-  for (auto& th : pool) th.join();
+  for (auto& th : pool)
+    th.join();
   return m;
 }
 
@@ -742,12 +770,14 @@ ExpertTrace generate_synthetic(const SyntheticModel& m, const SyntheticShape& sh
     std::iota(order.begin(), order.end(), 0u);
     std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return src.profile[a] > src.profile[b]; });
     std::vector<double> sorted(SE);
-    for (std::uint32_t i = 0; i < SE; ++i) sorted[i] = src.profile[order[i]];
+    for (std::uint32_t i = 0; i < SE; ++i)
+      sorted[i] = src.profile[order[i]];
     const std::vector<double> curve = resample_popularity_curve(sorted, E);
     std::vector<std::uint32_t> perm(E);
     std::iota(perm.begin(), perm.end(), 0u);
     Rng prng(mix64(sh.seed ^ 0x9e12) ^ mix64(j));
-    for (std::uint32_t i = E; i > 1; --i) std::swap(perm[i - 1], perm[prng.below(i)]);
+    for (std::uint32_t i = E; i > 1; --i)
+      std::swap(perm[i - 1], perm[prng.below(i)]);
     std::vector<std::uint32_t> parent(E);
     std::vector<double> share(E);
     std::vector<std::vector<std::uint32_t>> children(SE);
@@ -768,14 +798,16 @@ ExpertTrace generate_synthetic(const SyntheticModel& m, const SyntheticShape& sh
         profiles[k][tid] = share[tid] * src.phase[k][p] / src.profile[p];
         sum += profiles[k][tid];
       }
-      for (double& v : profiles[k]) v /= sum;
+      for (double& v : profiles[k])
+        v /= sum;
     }
     // Partners stay in source space (balanced there); a partner step then picks a child of the source partner by
     // its resampled share, so the landing distribution is the resampled curve.
     build_layer_tables(g, E, profiles, src.partner_begin, src.partner_ids, src.partner_weights);
     g.identity = false;
     g.parent.resize(E);
-    for (std::uint32_t tid = 0; tid < E; ++tid) g.parent[tid] = static_cast<std::uint16_t>(parent[tid]);
+    for (std::uint32_t tid = 0; tid < E; ++tid)
+      g.parent[tid] = static_cast<std::uint16_t>(parent[tid]);
     g.child_begin.assign(SE + 1, 0);
     g.child_table.clear();
     std::vector<std::uint32_t> cthr;
@@ -784,7 +816,8 @@ ExpertTrace generate_synthetic(const SyntheticModel& m, const SyntheticShape& sh
     for (std::uint32_t b = 0; b < SE; ++b) {
       const auto& ch = children[b];
       cw.clear();
-      for (auto c : ch) cw.push_back(share[c]);
+      for (auto c : ch)
+        cw.push_back(share[c]);
       cthr.resize(ch.size());
       cali.resize(ch.size());
       if (!ch.empty()) build_alias(cw, cthr.data(), cali.data());
@@ -792,7 +825,6 @@ ExpertTrace generate_synthetic(const SyntheticModel& m, const SyntheticShape& sh
         g.child_table.push_back({cthr[i], cali[i], static_cast<std::uint16_t>(ch[i])});
       g.child_begin[b + 1] = static_cast<std::uint32_t>(g.child_table.size());
     }
-
   }
 
   std::vector<std::uint16_t> experts = generate_all(ctx, reqs, sh.seed, sh.threads);
@@ -803,9 +835,11 @@ ExpertTrace generate_synthetic(const SyntheticModel& m, const SyntheticShape& sh
   meta.num_experts = E;
   meta.top_k = K;
   if (L == SL) {
-    for (const auto& layer : m.layers) meta.moe_layer_ids.push_back(layer.layer_id);
+    for (const auto& layer : m.layers)
+      meta.moe_layer_ids.push_back(layer.layer_id);
   } else {
-    for (std::uint32_t j = 0; j < L; ++j) meta.moe_layer_ids.push_back(static_cast<std::int32_t>(j));
+    for (std::uint32_t j = 0; j < L; ++j)
+      meta.moe_layer_ids.push_back(static_cast<std::int32_t>(j));
   }
   meta.domains = m.domains;
   std::vector<RequestInfo> infos;

@@ -31,12 +31,12 @@
 namespace moescope::trace {
 
 struct SyntheticFitOptions {
-  double smoothing = 1.0;                  // Dirichlet pseudo-counts per expert (towards the layer's profile)
-  std::uint32_t partners = 8;              // strongest co-activation partners kept per expert
+  double smoothing = 1.0;                   // Dirichlet pseudo-counts per expert (towards the layer's profile)
+  std::uint32_t partners = 8;               // strongest co-activation partners kept per expert
   std::uint64_t calibration_tokens = 16384; // per layer: training tokens whose shapes the calibration simulates
-  std::uint32_t iterations = 10;           // bisection steps per fitted parameter
-  std::uint64_t seed = 0;                  // seed of the calibration simulations
-  unsigned threads = 0;                    // 0 = hardware concurrency (layers are fitted in parallel)
+  std::uint32_t iterations = 10;            // bisection steps per fitted parameter
+  std::uint64_t seed = 0;                   // seed of the calibration simulations
+  unsigned threads = 0;                     // 0 = hardware concurrency (layers are fitted in parallel)
 };
 
 // One fitted parameter: the statistic measured on the training requests and what the fitted generator gives.
@@ -57,8 +57,8 @@ struct SyntheticLayer {
   // Sparse co-activation partners (CSR): partners of expert e are partner_ids[partner_begin[e] .. partner_begin[e+1]).
   std::vector<std::uint32_t> partner_begin;
   std::vector<std::uint16_t> partner_ids;
-  std::vector<double> partner_weights;    // per domain (domain-major, partner_ids.size() each): excess pair counts
-                                          // balanced so that row sums follow the domain's profile
+  std::vector<double> partner_weights; // per domain (domain-major, partner_ids.size() each): excess pair counts
+                                       // balanced so that row sums follow the domain's profile
 };
 
 struct RequestShape {
@@ -68,7 +68,7 @@ struct RequestShape {
 };
 
 struct SyntheticModel {
-  std::string model;                 // the source trace's model
+  std::string model; // the source trace's model
   std::uint32_t num_experts = 0, top_k = 0;
   std::vector<std::string> domains;
   std::vector<RequestShape> requests; // the training requests' shapes (domain mixture, lengths)
@@ -85,8 +85,8 @@ struct SyntheticShape {
   std::uint32_t top_k = 0;       // 0 = the model's
   std::uint64_t tokens = 0;      // > 0: requests are drawn until this many tokens (the last one is cut)
   std::uint64_t seed = 0;
-  std::string model_name;        // empty = "<model> (synthetic)"
-  unsigned threads = 0;          // 0 = hardware concurrency; the result does not depend on it
+  std::string model_name; // empty = "<model> (synthetic)"
+  unsigned threads = 0;   // 0 = hardware concurrency; the result does not depend on it
 };
 
 // Generates a token trace. Throws InputError on a bad shape (top-k > experts, experts > 65535, no token, ...).

@@ -8,7 +8,9 @@
 
 namespace moescope::trace {
 
-const char* phase_name(Phase phase) { return phase == Phase::prefill ? "prefill" : "decode"; }
+const char* phase_name(Phase phase) {
+  return phase == Phase::prefill ? "prefill" : "decode";
+}
 
 std::uint32_t TraceMetadata::domain_index(const std::string& name) {
   for (std::size_t i = 0; i < domains.size(); ++i)
@@ -103,21 +105,23 @@ void ExpertTrace::validate(const std::string& label) {
       fail("request " + std::to_string(r) + " (" + req.id + ") starts at token " + std::to_string(req.token_begin) +
            ", expected " + std::to_string(next));
     if (req.domain >= metadata_.domains.size())
-      fail("request " + std::to_string(r) + " (" + req.id + ") names domain " + std::to_string(req.domain) +
-           " of " + std::to_string(metadata_.domains.size()));
+      fail("request " + std::to_string(r) + " (" + req.id + ") names domain " + std::to_string(req.domain) + " of " +
+           std::to_string(metadata_.domains.size()));
     next += req.num_tokens();
   }
   num_tokens_ = next;
   const std::uint64_t per_token = std::uint64_t(num_layers()) * top_k();
   if (next > (std::uint64_t(1) << 40) / per_token) fail("too many tokens");
   if (experts_.size() != next * per_token)
-    fail("expert array holds " + std::to_string(experts_.size()) + " ids, expected " + std::to_string(next * per_token));
+    fail("expert array holds " + std::to_string(experts_.size()) + " ids, expected " +
+         std::to_string(next * per_token));
   if (!weights_.empty() && weights_.size() != experts_.size())
     fail("weight array holds " + std::to_string(weights_.size()) + " values, expected " +
          std::to_string(experts_.size()));
   // Vectorisable range check first; locate the offender only on failure.
   std::uint16_t max_id = 0;
-  for (std::uint16_t e : experts_) max_id = std::max(max_id, e);
+  for (std::uint16_t e : experts_)
+    max_id = std::max(max_id, e);
   if (!experts_.empty() && max_id >= metadata_.num_experts) {
     for (std::size_t i = 0; i < experts_.size(); ++i)
       if (experts_[i] >= metadata_.num_experts) {
@@ -152,7 +156,8 @@ ExpertTrace ExpertTrace::subset(std::span<const std::size_t> request_indices) co
 std::vector<std::uint64_t> ExpertCountTrace::total_counts() const {
   std::vector<std::uint64_t> total(std::size_t(num_layers()) * num_experts(), 0);
   for (const auto& d : domains)
-    for (std::size_t i = 0; i < total.size() && i < d.counts.size(); ++i) total[i] += d.counts[i];
+    for (std::size_t i = 0; i < total.size() && i < d.counts.size(); ++i)
+      total[i] += d.counts[i];
   return total;
 }
 
@@ -189,7 +194,8 @@ ExpertCountTrace aggregate_counts(const ExpertTrace& trace) {
     const std::uint16_t* p = data.data() + req.token_begin * L * K;
     for (std::uint64_t t = 0; t < req.num_tokens(); ++t)
       for (std::uint32_t l = 0; l < L; ++l)
-        for (std::uint32_t k = 0; k < K; ++k) ++counts[std::size_t(l) * E + *p++];
+        for (std::uint32_t k = 0; k < K; ++k)
+          ++counts[std::size_t(l) * E + *p++];
   }
   return out;
 }
@@ -197,7 +203,8 @@ ExpertCountTrace aggregate_counts(const ExpertTrace& trace) {
 namespace {
 std::string shape_of(const TraceMetadata& m) {
   std::string ids;
-  for (auto id : m.moe_layer_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  for (auto id : m.moe_layer_ids)
+    ids += (ids.empty() ? "" : ",") + std::to_string(id);
   return std::to_string(m.num_experts) + " experts, top-" + std::to_string(m.top_k) + ", layers [" + ids + "]";
 }
 } // namespace
@@ -240,8 +247,8 @@ ExpertCountTrace merge_count_traces(std::vector<ExpertCountTrace> parts, const s
   for (auto& part : parts) {
     const auto& m = part.metadata;
     if (m.num_experts != out.metadata.num_experts || m.moe_layer_ids != out.metadata.moe_layer_ids)
-      throw InputError(label, "", "cannot merge count traces of different shapes: " + shape_of(out.metadata) +
-                                      " vs " + shape_of(m));
+      throw InputError(
+          label, "", "cannot merge count traces of different shapes: " + shape_of(out.metadata) + " vs " + shape_of(m));
     std::vector<std::uint32_t> remap;
     for (auto& d : part.domains) {
       const std::uint32_t idx = out.metadata.domain_index(d.name);
@@ -250,7 +257,8 @@ ExpertCountTrace merge_count_traces(std::vector<ExpertCountTrace> parts, const s
         out.domains.push_back(std::move(d));
       } else {
         auto& dst = out.domains[idx];
-        for (std::size_t i = 0; i < dst.counts.size(); ++i) dst.counts[i] += d.counts[i];
+        for (std::size_t i = 0; i < dst.counts.size(); ++i)
+          dst.counts[i] += d.counts[i];
         dst.tokens += d.tokens;
       }
     }
@@ -277,7 +285,8 @@ std::uint64_t splitmix64(std::uint64_t x) {
 }
 std::uint64_t hash_id(std::uint64_t seed, const std::string& id) {
   std::uint64_t h = 1469598103934665603ULL ^ splitmix64(seed); // FNV-1a over the id, then mixed
-  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+  for (unsigned char c : id)
+    h = (h ^ c) * 1099511628211ULL;
   return splitmix64(h);
 }
 } // namespace
@@ -292,7 +301,8 @@ RequestSplit split_requests(const ExpertTrace& trace, double test_fraction, std:
     std::sort(items.begin(), items.end());
     std::size_t n_test = static_cast<std::size_t>(std::llround(test_fraction * double(items.size())));
     if (test_fraction > 0 && n_test == 0 && items.size() >= 2) n_test = 1;
-    for (std::size_t i = 0; i < items.size(); ++i) (i < n_test ? split.test : split.train).push_back(items[i].second);
+    for (std::size_t i = 0; i < items.size(); ++i)
+      (i < n_test ? split.test : split.train).push_back(items[i].second);
   }
   std::sort(split.train.begin(), split.train.end());
   std::sort(split.test.begin(), split.test.end());

@@ -4,8 +4,8 @@
 // Two kinds:
 //  - ExpertTrace: token level. For every token (in request order; within a request, the prefill tokens first and
 //    then the decode tokens, decode token j being decode step j+1) and every MoE layer, the top-k expert ids in the
-//    router's order, and optionally the gate weights. Stored flat, token-major: experts[(token * L + layer) * k + slot],
-//    uint16 ids, so 1M tokens x 58 layers x top-8 is 928 MB and a loaded binary trace is just a memory mapping.
+//    router's order, and optionally the gate weights. Stored flat, token-major: experts[(token * L + layer) * k +
+//    slot], uint16 ids, so 1M tokens x 58 layers x top-8 is 928 MB and a loaded binary trace is just a memory mapping.
 //  - ExpertCountTrace: aggregates only (per domain, per layer, per expert selection counts, optional pair counts),
 //    for sources that publish nothing finer.
 // Layers are addressed by their slot 0..L-1; metadata().moe_layer_ids maps a slot to the model's layer id.
@@ -23,12 +23,12 @@ enum class Phase : std::uint8_t { prefill = 0, decode = 1 };
 const char* phase_name(Phase phase);
 
 struct TraceMetadata {
-  std::string model;                    // e.g. "DeepSeek-V2-Lite-Chat"
-  std::string source_format;            // importer name that produced it, e.g. "deepseek-csv"
-  std::uint32_t num_experts = 0;        // routed experts per MoE layer
-  std::uint32_t top_k = 0;              // experts per token per layer
+  std::string model;                       // e.g. "DeepSeek-V2-Lite-Chat"
+  std::string source_format;               // importer name that produced it, e.g. "deepseek-csv"
+  std::uint32_t num_experts = 0;           // routed experts per MoE layer
+  std::uint32_t top_k = 0;                 // experts per token per layer
   std::vector<std::int32_t> moe_layer_ids; // model layer id of each layer slot; size = number of MoE layers
-  std::vector<std::string> domains;     // domain labels; requests refer to them by index
+  std::vector<std::string> domains;        // domain labels; requests refer to them by index
 
   std::uint32_t num_layers() const { return static_cast<std::uint32_t>(moe_layer_ids.size()); }
   // Index of `name` in domains, appending it when absent.
@@ -44,9 +44,9 @@ struct TokenRange {
 };
 
 struct RequestInfo {
-  std::string id;                 // e.g. "prompt_17", "abstract_algebra/3"
-  std::uint32_t domain = 0;       // index into TraceMetadata::domains
-  std::uint64_t token_begin = 0;  // first global token index
+  std::string id;                // e.g. "prompt_17", "abstract_algebra/3"
+  std::uint32_t domain = 0;      // index into TraceMetadata::domains
+  std::uint64_t token_begin = 0; // first global token index
   std::uint32_t prefill_tokens = 0;
   std::uint32_t decode_tokens = 0; // decode token j (0-based) is decode step j+1
 

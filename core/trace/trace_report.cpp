@@ -11,7 +11,9 @@
 namespace moescope::trace {
 namespace {
 
-std::string f(double v, int d = 3) { return std::isfinite(v) ? format_fixed(v, d) : "–"; }
+std::string f(double v, int d = 3) {
+  return std::isfinite(v) ? format_fixed(v, d) : "–";
+}
 
 class Md {
 public:
@@ -19,13 +21,16 @@ public:
   void row(std::vector<std::string> r) { rows_.push_back(std::move(r)); }
   std::string str() const {
     std::string out = "|";
-    for (const auto& h : header_) out += " " + h + " |";
+    for (const auto& h : header_)
+      out += " " + h + " |";
     out += "\n|";
-    for (std::size_t i = 0; i < header_.size(); ++i) out += i == 0 ? "---|" : "---:|";
+    for (std::size_t i = 0; i < header_.size(); ++i)
+      out += i == 0 ? "---|" : "---:|";
     out += "\n";
     for (const auto& r : rows_) {
       out += "|";
-      for (const auto& c : r) out += " " + c + " |";
+      for (const auto& c : r)
+        out += " " + c + " |";
       out += "\n";
     }
     return out;
@@ -57,10 +62,12 @@ constexpr Dataset kDatasets[] = {
 std::string layer_range(const std::vector<std::int32_t>& ids) {
   if (ids.empty()) return "";
   bool contiguous = true;
-  for (std::size_t i = 1; i < ids.size(); ++i) contiguous &= ids[i] == ids[i - 1] + 1;
+  for (std::size_t i = 1; i < ids.size(); ++i)
+    contiguous &= ids[i] == ids[i - 1] + 1;
   if (contiguous && ids.size() > 2) return std::to_string(ids.front()) + ".." + std::to_string(ids.back());
   std::string s;
-  for (auto id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  for (auto id : ids)
+    s += (s.empty() ? "" : ",") + std::to_string(id);
   if (s.size() > 40) s = std::to_string(ids.front()) + ",...," + std::to_string(ids.back());
   return s;
 }
@@ -71,7 +78,8 @@ std::string load_table(const TraceStats& s, std::size_t max_rows = 64) {
   for (const auto& l : s.layers) {
     if (n++ >= max_rows) break;
     std::string hot;
-    for (const auto& e : l.hottest) hot += (hot.empty() ? "" : ", ") + std::to_string(e.expert) + " (" + f(100 * e.share, 1) + "%)";
+    for (const auto& e : l.hottest)
+      hot += (hot.empty() ? "" : ", ") + std::to_string(e.expert) + " (" + f(100 * e.share, 1) + "%)";
     t.row({std::to_string(l.layer_id), f(l.max_over_mean, 2), f(l.cv), f(l.gini), f(l.entropy_bits, 2),
            f(l.normalized_entropy), hot});
   }
@@ -80,11 +88,13 @@ std::string load_table(const TraceStats& s, std::size_t max_rows = 64) {
 
 std::string js_table(const DomainStats& d) {
   std::vector<std::string> header{"JS (bits)"};
-  for (const auto& n : d.domains) header.push_back(n);
+  for (const auto& n : d.domains)
+    header.push_back(n);
   Md t(header);
   for (std::size_t a = 0; a < d.domains.size(); ++a) {
     std::vector<std::string> row{d.domains[a]};
-    for (std::size_t b = 0; b < d.domains.size(); ++b) row.push_back(f(d.js_matrix[a * d.domains.size() + b], 4));
+    for (std::size_t b = 0; b < d.domains.size(); ++b)
+      row.push_back(f(d.js_matrix[a * d.domains.size() + b], 4));
     t.row(row);
   }
   return t.str();
@@ -102,7 +112,8 @@ std::string build_traces_report(const std::string& shared_dir) {
      << "Do not edit by hand.\n\n";
 
   std::vector<std::pair<std::string, AnyTrace>> loaded;
-  Md inventory({"dataset", "format", "model", "kind", "MoE layers", "experts", "top-k", "domains", "requests", "tokens"});
+  Md inventory(
+      {"dataset", "format", "model", "kind", "MoE layers", "experts", "top-k", "domains", "requests", "tokens"});
   for (const auto& d : kDatasets) {
     const std::string path = (fs::path(shared_dir) / d.rel_path).string();
     if (!fs::exists(path)) {
@@ -117,10 +128,12 @@ std::string build_traces_report(const std::string& shared_dir) {
       requests = std::to_string(x->num_requests());
       tokens = x->num_tokens();
     } else {
-      for (const auto& dom : std::get<ExpertCountTrace>(t).domains) tokens += dom.tokens;
+      for (const auto& dom : std::get<ExpertCountTrace>(t).domains)
+        tokens += dom.tokens;
     }
     std::string domains;
-    for (const auto& n : m.domains) domains += (domains.empty() ? "" : ", ") + n;
+    for (const auto& n : m.domains)
+      domains += (domains.empty() ? "" : ", ") + n;
     inventory.row({d.rel_path, m.source_format, m.model, std::holds_alternative<ExpertTrace>(t) ? "tokens" : "counts",
                    std::to_string(m.num_layers()) + " (" + layer_range(m.moe_layer_ids) + ")",
                    std::to_string(m.num_experts), std::to_string(m.top_k), domains, requests, std::to_string(tokens)});
@@ -159,8 +172,8 @@ std::string build_traces_report(const std::string& shared_dir) {
     }
     if (s.domains && s.domains->classified)
       md << "Subjects (abstract_algebra vs anatomy): mean JS " << f(s.domains->mean_js, 4) << " bits; held-out "
-         << "classification accuracy " << f(100 * s.domains->accuracy, 1) << "% (chance " << f(100 * s.domains->chance, 1)
-         << "%, " << s.domains->test_requests << " test requests).\n\n";
+         << "classification accuracy " << f(100 * s.domains->accuracy, 1) << "% (chance "
+         << f(100 * s.domains->chance, 1) << "%, " << s.domains->test_requests << " test requests).\n\n";
   }
 
   if (const auto* t = find("esft")) {
@@ -172,8 +185,8 @@ std::string build_traces_report(const std::string& shared_dir) {
          << "layers): **" << f(d.mean_js, 4) << " bits**.\n";
       if (d.classified)
         md << "Held-out classification of a sample's task from its activation vector (nearest centroid, cosine, "
-           << "half of each task's samples held out by hashed id, seed 0): **" << f(100 * d.accuracy, 1)
-           << "%** on " << d.test_requests << " test samples (chance " << f(100 * d.chance, 1) << "%).\n\n";
+           << "half of each task's samples held out by hashed id, seed 0): **" << f(100 * d.accuracy, 1) << "%** on "
+           << d.test_requests << " test samples (chance " << f(100 * d.chance, 1) << "%).\n\n";
       Md tab({"layer", "JS intent/law (bits)"});
       for (std::size_t l = 0; l < d.js_per_layer.size(); ++l)
         tab.row({std::to_string(s.layers[l].layer_id), f(d.js_per_layer[l], 4)});
@@ -188,8 +201,9 @@ std::string build_traces_report(const std::string& shared_dir) {
     md << "## " << s.model << ": domain specificity (" << std::string(key == std::string("olmoe") ? "olmoe" : "mistral")
        << ")\n\n";
     if (s.domains) {
-      md << "Jensen-Shannon divergence between domains, mean over the recorded layers (" << layer_range(metadata_of(*t).moe_layer_ids)
-         << "); mean over domain pairs **" << f(s.domains->mean_js, 4) << " bits**. Only per-domain counts exist, "
+      md << "Jensen-Shannon divergence between domains, mean over the recorded layers ("
+         << layer_range(metadata_of(*t).moe_layer_ids) << "); mean over domain pairs **" << f(s.domains->mean_js, 4)
+         << " bits**. Only per-domain counts exist, "
          << "so no per-request classification is possible.\n\n"
          << js_table(*s.domains) << "\n";
       Md tab({"layer", "mean JS over domain pairs"});

@@ -18,7 +18,8 @@ double coefficient_of_variation(std::span<const double> x) {
   const double m = mean_of(x);
   if (m <= 0) return 0;
   double ss = 0;
-  for (double v : x) ss += (v - m) * (v - m);
+  for (double v : x)
+    ss += (v - m) * (v - m);
   return std::sqrt(ss / double(x.size())) / m;
 }
 
@@ -36,7 +37,8 @@ double gini(std::span<const double> x) {
   if (total <= 0) return 0;
   const double n = double(s.size());
   double weighted = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) weighted += double(i + 1) * s[i];
+  for (std::size_t i = 0; i < s.size(); ++i)
+    weighted += double(i + 1) * s[i];
   return 2.0 * weighted / (n * total) - (n + 1.0) / n;
 }
 
@@ -87,9 +89,11 @@ std::vector<double> ranks(std::span<const double> x) {
   std::vector<double> r(x.size());
   for (std::size_t i = 0; i < idx.size();) {
     std::size_t j = i;
-    while (j + 1 < idx.size() && x[idx[j + 1]] == x[idx[i]]) ++j;
+    while (j + 1 < idx.size() && x[idx[j + 1]] == x[idx[i]])
+      ++j;
     const double avg = 0.5 * double(i + j) + 1.0;
-    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = avg;
+    for (std::size_t k = i; k <= j; ++k)
+      r[idx[k]] = avg;
     i = j + 1;
   }
   return r;
@@ -124,14 +128,17 @@ double mutual_information_bits(std::span<const double> joint, std::size_t rows, 
 
 namespace {
 
-std::vector<double> to_double(std::span<const std::uint64_t> v) { return std::vector<double>(v.begin(), v.end()); }
+std::vector<double> to_double(std::span<const std::uint64_t> v) {
+  return std::vector<double>(v.begin(), v.end());
+}
 
 LayerLoad layer_load(std::int32_t id, std::span<const double> c, std::uint32_t hottest) {
   LayerLoad l;
   l.layer_id = id;
   const double total = std::accumulate(c.begin(), c.end(), 0.0);
   l.selections = static_cast<std::uint64_t>(total);
-  for (double v : c) l.active_experts += v > 0;
+  for (double v : c)
+    l.active_experts += v > 0;
   l.max_over_mean = max_over_mean(c);
   l.cv = coefficient_of_variation(c);
   l.gini = gini(c);
@@ -163,7 +170,8 @@ void count_range(const ExpertTrace& t, TokenRange range, std::vector<double>& ou
   const std::uint16_t* p = t.expert_data().data() + range.begin * L * K;
   for (std::uint64_t tok = range.begin; tok < range.end; ++tok)
     for (std::uint32_t l = 0; l < L; ++l)
-      for (std::uint32_t k = 0; k < K; ++k) out[std::size_t(l) * E + *p++] += 1.0;
+      for (std::uint32_t k = 0; k < K; ++k)
+        out[std::size_t(l) * E + *p++] += 1.0;
 }
 
 DriftStats drift_stats(const ExpertTrace& t, const StatsOptions& o) {
@@ -237,7 +245,8 @@ void js_between_domains(const ExpertCountTrace& c, DomainStats& ds) {
     }
   if (pairs) {
     ds.mean_js /= double(pairs);
-    for (auto& v : ds.js_per_layer) v /= double(pairs);
+    for (auto& v : ds.js_per_layer)
+      v /= double(pairs);
   }
 }
 
@@ -250,10 +259,12 @@ void classify_domains(const ExpertTrace& t, const StatsOptions& o, DomainStats& 
     std::vector<double> v;
     count_range(t, t.request(r).tokens(), v);
     double norm = 0;
-    for (double x : v) norm += x * x;
+    for (double x : v)
+      norm += x * x;
     norm = std::sqrt(norm);
     if (norm > 0)
-      for (double& x : v) x /= norm;
+      for (double& x : v)
+        x /= norm;
     return v;
   };
   std::vector<std::vector<double>> centroid(D, std::vector<double>(std::size_t(L) * E, 0.0));
@@ -261,15 +272,18 @@ void classify_domains(const ExpertTrace& t, const StatsOptions& o, DomainStats& 
   for (std::size_t r : split.train) {
     const auto v = vector_of(r);
     auto& c = centroid[t.request(r).domain];
-    for (std::size_t i = 0; i < v.size(); ++i) c[i] += v[i];
+    for (std::size_t i = 0; i < v.size(); ++i)
+      c[i] += v[i];
     ++train_n[t.request(r).domain];
   }
   for (auto& c : centroid) {
     double norm = 0;
-    for (double x : c) norm += x * x;
+    for (double x : c)
+      norm += x * x;
     norm = std::sqrt(norm);
     if (norm > 0)
-      for (double& x : c) x /= norm;
+      for (double& x : c)
+        x /= norm;
   }
   std::vector<std::size_t> test_n(D, 0), correct_n(D, 0);
   std::size_t correct = 0;
@@ -280,7 +294,8 @@ void classify_domains(const ExpertTrace& t, const StatsOptions& o, DomainStats& 
     for (std::size_t d = 0; d < D; ++d) {
       if (!train_n[d]) continue;
       double s = 0;
-      for (std::size_t i = 0; i < v.size(); ++i) s += v[i] * centroid[d][i];
+      for (std::size_t i = 0; i < v.size(); ++i)
+        s += v[i] * centroid[d][i];
       if (s > best_score) {
         best_score = s;
         best = d;
@@ -333,7 +348,8 @@ PhaseStats phase_stats(const ExpertTrace& t) {
   for (std::uint32_t l = 0; l < L; ++l) {
     LayerPhaseCorrelation c;
     c.layer_id = t.metadata().moe_layer_ids[l];
-    for (double v : rp[l]) c.requests += std::isfinite(v);
+    for (double v : rp[l])
+      c.requests += std::isfinite(v);
     c.request_pearson = finite_mean(rp[l]);
     c.request_spearman = finite_mean(rs[l]);
     std::span<const double> a(agg_p.data() + std::size_t(l) * E, E), b(agg_d.data() + std::size_t(l) * E, E);
@@ -372,7 +388,8 @@ LayerAffinity affinity_from_joint(std::int32_t from, std::int32_t to, std::span<
     double top = 0;
     for (std::uint32_t x = 0; x < E; ++x) {
       double m = 0;
-      for (std::uint32_t y = 0; y < E; ++y) m = std::max(m, joint[std::size_t(x) * E + y]);
+      for (std::uint32_t y = 0; y < E; ++y)
+        m = std::max(m, joint[std::size_t(x) * E + y]);
       top += m;
     }
     a.top_successor_share = top / total;
@@ -415,8 +432,9 @@ CoactivationStats coactivation_tokens(const ExpertTrace& t, const StatsOptions& 
           }
         }
       const std::size_t take = std::min<std::size_t>(o.top_pairs, items.size());
-      std::partial_sort(items.begin(), items.begin() + take, items.end(),
-                        [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+      std::partial_sort(items.begin(), items.begin() + take, items.end(), [](const auto& x, const auto& y) {
+        return x.first > y.first || (x.first == y.first && x.second < y.second);
+      });
       for (std::size_t i = 0; i < take; ++i) {
         ExpertPair p;
         p.a = items[i].second / E;
@@ -442,15 +460,17 @@ CoactivationStats coactivation_tokens(const ExpertTrace& t, const StatsOptions& 
       const std::uint16_t* b = a + K;
       for (std::uint32_t x = 0; x < K; ++x) {
         std::uint64_t* row = j.data() + std::size_t(a[x]) * E;
-        for (std::uint32_t y = 0; y < K; ++y) ++row[b[y]];
+        for (std::uint32_t y = 0; y < K; ++y)
+          ++row[b[y]];
       }
     }
-    for (std::size_t i = 0; i < j.size(); ++i) joint[i] = double(j[i]);
-    cs.cross.push_back(
-        affinity_from_joint(t.metadata().moe_layer_ids[l], t.metadata().moe_layer_ids[l + 1], joint, E));
+    for (std::size_t i = 0; i < j.size(); ++i)
+      joint[i] = double(j[i]);
+    cs.cross.push_back(affinity_from_joint(t.metadata().moe_layer_ids[l], t.metadata().moe_layer_ids[l + 1], joint, E));
   }
   double s = 0;
-  for (const auto& a : cs.cross) s += a.normalized_mi;
+  for (const auto& a : cs.cross)
+    s += a.normalized_mi;
   cs.mean_normalized_mi = cs.cross.empty() ? 0 : s / double(cs.cross.size());
   return cs;
 }
@@ -461,20 +481,22 @@ CoactivationStats coactivation_counts(const ExpertCountTrace& c) {
   // Sum the pair matrices over domains per (from, to) link.
   std::vector<std::pair<std::pair<std::uint32_t, std::uint32_t>, std::vector<double>>> links;
   for (const auto& p : c.pairs) {
-    auto it = std::find_if(links.begin(), links.end(), [&](const auto& l) {
-      return l.first == std::make_pair(p.from_layer, p.to_layer);
-    });
+    auto it = std::find_if(links.begin(), links.end(),
+                           [&](const auto& l) { return l.first == std::make_pair(p.from_layer, p.to_layer); });
     if (it == links.end()) {
       links.push_back({{p.from_layer, p.to_layer}, std::vector<double>(std::size_t(E) * E, 0)});
       it = links.end() - 1;
     }
-    for (std::size_t i = 0; i < p.matrix.size(); ++i) it->second[i] += double(p.matrix[i]);
+    for (std::size_t i = 0; i < p.matrix.size(); ++i)
+      it->second[i] += double(p.matrix[i]);
   }
   for (const auto& [ft, m] : links)
     if (ft.first != ft.second)
-      cs.cross.push_back(affinity_from_joint(c.metadata.moe_layer_ids[ft.first], c.metadata.moe_layer_ids[ft.second], m, E));
+      cs.cross.push_back(
+          affinity_from_joint(c.metadata.moe_layer_ids[ft.first], c.metadata.moe_layer_ids[ft.second], m, E));
   double s = 0;
-  for (const auto& a : cs.cross) s += a.normalized_mi;
+  for (const auto& a : cs.cross)
+    s += a.normalized_mi;
   cs.mean_normalized_mi = cs.cross.empty() ? 0 : s / double(cs.cross.size());
   return cs;
 }
@@ -496,7 +518,8 @@ TraceStats compute_stats(const AnyTrace& any, const StatsOptions& o) {
   if (tok) {
     st.tokens = tok->num_tokens();
   } else {
-    for (const auto& d : counts.domains) st.tokens += d.tokens;
+    for (const auto& d : counts.domains)
+      st.tokens += d.tokens;
   }
   const auto total = counts.total_counts();
   const std::uint32_t E = m.num_experts;
@@ -512,10 +535,12 @@ TraceStats compute_stats(const AnyTrace& any, const StatsOptions& o) {
   if (counts.domains.size() >= 2) {
     DomainStats ds;
     ds.domains = m.domains;
-    for (const auto& d : counts.domains) ds.tokens.push_back(d.tokens);
+    for (const auto& d : counts.domains)
+      ds.tokens.push_back(d.tokens);
     ds.requests.assign(m.domains.size(), 0);
     if (tok)
-      for (const auto& r : tok->requests()) ++ds.requests[r.domain];
+      for (const auto& r : tok->requests())
+        ++ds.requests[r.domain];
     js_between_domains(counts, ds);
     if (tok) classify_domains(*tok, o, ds);
     st.domains = std::move(ds);
@@ -535,7 +560,9 @@ TraceStats compute_stats(const AnyTrace& any, const StatsOptions& o) {
 }
 
 namespace {
-Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+Json num(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
 } // namespace
 
 Json stats_to_json(const TraceStats& s) {
@@ -551,7 +578,8 @@ Json stats_to_json(const TraceStats& s) {
   Json load = Json::array();
   for (const auto& l : s.layers) {
     Json h = Json::array();
-    for (const auto& e : l.hottest) h.push_back({{"expert", e.expert}, {"share", num(e.share)}});
+    for (const auto& e : l.hottest)
+      h.push_back({{"expert", e.expert}, {"share", num(e.share)}});
     load.push_back({{"layer", l.layer_id},
                     {"selections", l.selections},
                     {"active_experts", l.active_experts},
@@ -586,24 +614,28 @@ Json stats_to_json(const TraceStats& s) {
     Json matrix = Json::array();
     for (std::size_t a = 0; a < d.domains.size(); ++a) {
       Json row = Json::array();
-      for (std::size_t b = 0; b < d.domains.size(); ++b) row.push_back(num(d.js_matrix[a * d.domains.size() + b]));
+      for (std::size_t b = 0; b < d.domains.size(); ++b)
+        row.push_back(num(d.js_matrix[a * d.domains.size() + b]));
       matrix.push_back(row);
     }
     Json per_layer = Json::array();
-    for (double v : d.js_per_layer) per_layer.push_back(num(v));
-    j["domains"] = {{"names", d.domains},   {"tokens", d.tokens},           {"requests", d.requests},
+    for (double v : d.js_per_layer)
+      per_layer.push_back(num(v));
+    j["domains"] = {{"names", d.domains},  {"tokens", d.tokens},        {"requests", d.requests},
                     {"js_matrix", matrix}, {"js_per_layer", per_layer}, {"mean_js", num(d.mean_js)}};
     if (d.classified) {
       Json per = Json::array();
-      for (double v : d.per_domain_accuracy) per.push_back(num(v));
-      j["domains"]["classification"] = {{"method", "nearest centroid, cosine, L2-normalised per-request activation vectors"},
-                                        {"test_fraction", d.test_fraction},
-                                        {"seed", d.seed},
-                                        {"train_requests", d.train_requests},
-                                        {"test_requests", d.test_requests},
-                                        {"accuracy", num(d.accuracy)},
-                                        {"chance", num(d.chance)},
-                                        {"per_domain_accuracy", per}};
+      for (double v : d.per_domain_accuracy)
+        per.push_back(num(v));
+      j["domains"]["classification"] = {
+          {"method", "nearest centroid, cosine, L2-normalised per-request activation vectors"},
+          {"test_fraction", d.test_fraction},
+          {"seed", d.seed},
+          {"train_requests", d.train_requests},
+          {"test_requests", d.test_requests},
+          {"accuracy", num(d.accuracy)},
+          {"chance", num(d.chance)},
+          {"per_domain_accuracy", per}};
     }
   }
   if (s.phases) {

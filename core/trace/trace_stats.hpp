@@ -48,9 +48,9 @@ struct LayerLoad {
 
 struct LayerDrift {
   std::int32_t layer_id = 0;
-  double mean_js = 0;           // mean JS divergence (bits) between consecutive windows
+  double mean_js = 0; // mean JS divergence (bits) between consecutive windows
   double max_js = 0;
-  double hot_set_overlap = 0;   // mean Jaccard overlap of the hottest 10% of experts between consecutive windows
+  double hot_set_overlap = 0;      // mean Jaccard overlap of the hottest 10% of experts between consecutive windows
   double window_max_over_mean = 0; // worst max/mean seen in any window
 };
 
@@ -63,11 +63,11 @@ struct DriftStats {
 
 struct DomainStats {
   std::vector<std::string> domains;
-  std::vector<std::uint64_t> tokens;             // per domain
-  std::vector<std::uint64_t> requests;           // per domain (0 for count traces)
-  std::vector<double> js_matrix;                 // D x D, mean over layers, bits
-  std::vector<double> js_per_layer;              // mean over domain pairs, per layer
-  double mean_js = 0;                            // mean over layers and domain pairs
+  std::vector<std::uint64_t> tokens;   // per domain
+  std::vector<std::uint64_t> requests; // per domain (0 for count traces)
+  std::vector<double> js_matrix;       // D x D, mean over layers, bits
+  std::vector<double> js_per_layer;    // mean over domain pairs, per layer
+  double mean_js = 0;                  // mean over layers and domain pairs
   // Held-out classification (token traces with >= 2 domains): nearest centroid, cosine on L2-normalised
   // per-request activation vectors (per layer expert shares, concatenated).
   bool classified = false;
@@ -81,10 +81,10 @@ struct DomainStats {
 
 struct LayerPhaseCorrelation {
   std::int32_t layer_id = 0;
-  std::size_t requests = 0;          // requests with both phases and non-constant count vectors
-  double request_pearson = 0;        // mean over requests of corr(prefill counts, decode counts) across experts
+  std::size_t requests = 0;   // requests with both phases and non-constant count vectors
+  double request_pearson = 0; // mean over requests of corr(prefill counts, decode counts) across experts
   double request_spearman = 0;
-  double aggregate_pearson = 0;      // corr of the summed prefill and decode loads across experts
+  double aggregate_pearson = 0; // corr of the summed prefill and decode loads across experts
   double aggregate_spearman = 0;
 };
 
@@ -103,7 +103,7 @@ struct ExpertPair {
 
 struct LayerCoactivation {
   std::int32_t layer_id = 0;
-  std::uint64_t pairs = 0;       // within-token pairs counted (tokens x k(k-1)/2)
+  std::uint64_t pairs = 0; // within-token pairs counted (tokens x k(k-1)/2)
   std::vector<ExpertPair> top_pairs;
   double top_pair_share = 0;     // share of all pairs taken by the most frequent pair
   double pair_entropy_ratio = 0; // entropy of the pair distribution / log2(number of possible pairs)
@@ -112,9 +112,9 @@ struct LayerCoactivation {
 struct LayerAffinity {
   std::int32_t from_layer = 0, to_layer = 0;
   double mutual_information_bits = 0;
-  double normalized_mi = 0;        // MI / min(H(from), H(to))
-  double top_successor_share = 0;  // sum_x P(x) max_y P(y | x)
-  double baseline_top_share = 0;   // max_y P(y): what knowing x adds is the difference
+  double normalized_mi = 0;       // MI / min(H(from), H(to))
+  double top_successor_share = 0; // sum_x P(x) max_y P(y | x)
+  double baseline_top_share = 0;  // max_y P(y): what knowing x adds is the difference
 };
 
 struct CoactivationStats {
@@ -137,11 +137,11 @@ struct TraceStats {
 };
 
 struct StatsOptions {
-  std::uint32_t windows = 4;      // drift: consecutive windows of requests
-  double test_fraction = 0.5;     // domain classification split (see split_requests)
+  std::uint32_t windows = 4;  // drift: consecutive windows of requests
+  double test_fraction = 0.5; // domain classification split (see split_requests)
   std::uint64_t seed = 0;
-  std::uint32_t hottest = 5;      // hottest experts listed per layer
-  std::uint32_t top_pairs = 3;    // co-activated pairs listed per layer
+  std::uint32_t hottest = 5;   // hottest experts listed per layer
+  std::uint32_t top_pairs = 3; // co-activated pairs listed per layer
   bool coactivation = true;
 };
 

@@ -10,8 +10,12 @@ std::string data_root() {
   return MOESCOPE_SOURCE_DIR;
 }
 
-std::string hwdb_dir() { return data_root() + "/hwdb"; }
-std::string model_catalog_dir() { return data_root() + "/models/catalog"; }
+std::string hwdb_dir() {
+  return data_root() + "/hwdb";
+}
+std::string model_catalog_dir() {
+  return data_root() + "/models/catalog";
+}
 
 std::string resolve_data_path(const std::string& path) {
   namespace fs = std::filesystem;

@@ -10,10 +10,10 @@ struct Entry {
   double scale_bytes;
 };
 constexpr Entry kTypes[] = {
-    {DataType::fp32, "fp32", 4.0, 0.0},  {DataType::tf32, "tf32", 4.0, 0.0},
-    {DataType::bf16, "bf16", 2.0, 0.0},  {DataType::fp16, "fp16", 2.0, 0.0},
+    {DataType::fp32, "fp32", 4.0, 0.0},       {DataType::tf32, "tf32", 4.0, 0.0},
+    {DataType::bf16, "bf16", 2.0, 0.0},       {DataType::fp16, "fp16", 2.0, 0.0},
     {DataType::fp8, "fp8", 1.0, 4.0 / 128.0}, {DataType::fp6, "fp6", 0.75, 1.0 / 32.0},
-    {DataType::fp4, "fp4", 0.5, 1.0 / 32.0}, {DataType::nvfp4, "nvfp4", 0.5, 1.0 / 16.0},
+    {DataType::fp4, "fp4", 0.5, 1.0 / 32.0},  {DataType::nvfp4, "nvfp4", 0.5, 1.0 / 16.0},
     {DataType::int8, "int8", 1.0, 0.0},
 };
 } // namespace
@@ -33,7 +33,8 @@ std::optional<DataType> parse_data_type(std::string_view name) {
 const std::vector<std::string>& data_type_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
-    for (const auto& e : kTypes) n.emplace_back(e.name);
+    for (const auto& e : kTypes)
+      n.emplace_back(e.name);
     return n;
   }();
   return names;

@@ -141,7 +141,9 @@ const Json* JsonObjectReader::find(std::string_view key, bool required, const ch
   return &*it;
 }
 
-void JsonObjectReader::accept(std::string_view key) { used_.insert(std::string(key)); }
+void JsonObjectReader::accept(std::string_view key) {
+  used_.insert(std::string(key));
+}
 
 std::string JsonObjectReader::string(std::string_view key) {
   const Json* v = find(key, true, "a string");
@@ -234,7 +236,7 @@ double JsonObjectReader::number_or(std::string_view key, double fallback, Number
 }
 
 std::int64_t JsonObjectReader::integer(std::string_view key, NumberRule rule) {
-  std::string expected = std::string(rule == NumberRule::positive ? "an integer > 0"
+  std::string expected = std::string(rule == NumberRule::positive       ? "an integer > 0"
                                      : rule == NumberRule::non_negative ? "an integer >= 0"
                                                                         : "an integer");
   const Json* v = find(key, true, expected.c_str());
@@ -303,7 +305,9 @@ std::optional<JsonObjectReader> JsonObjectReader::object_if_present(std::string_
   return object(key);
 }
 
-const Json* JsonObjectReader::raw(std::string_view key) { return find(key, false, "a value"); }
+const Json* JsonObjectReader::raw(std::string_view key) {
+  return find(key, false, "a value");
+}
 
 const Json* JsonObjectReader::required_array(std::string_view key) {
   const Json* v = find(key, true, "an array");
@@ -318,7 +322,8 @@ const Json* JsonObjectReader::required_array(std::string_view key) {
 void JsonObjectReader::finish() {
   if (!object_) return;
   for (auto it = object_->begin(); it != object_->end(); ++it) {
-    if (used_.find(it.key()) == used_.end()) error(it.key(), "unknown field (check the spelling; see the schema in docs/)");
+    if (used_.find(it.key()) == used_.end())
+      error(it.key(), "unknown field (check the spelling; see the schema in docs/)");
   }
 }
 

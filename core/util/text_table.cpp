@@ -15,9 +15,11 @@ void TextTable::add_row(std::vector<std::string> row) {
 
 std::string TextTable::render(const std::vector<std::size_t>& right_aligned) const {
   std::vector<std::size_t> width(header_.size(), 0);
-  for (std::size_t c = 0; c < header_.size(); ++c) width[c] = header_[c].size();
+  for (std::size_t c = 0; c < header_.size(); ++c)
+    width[c] = header_[c].size();
   for (const auto& row : rows_)
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (std::size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
   auto is_right = [&](std::size_t c) {
     return std::find(right_aligned.begin(), right_aligned.end(), c) != right_aligned.end();
   };
@@ -32,9 +34,11 @@ std::string TextTable::render(const std::vector<std::size_t>& right_aligned) con
   };
   std::string out = line(header_);
   std::vector<std::string> rule;
-  for (std::size_t c = 0; c < header_.size(); ++c) rule.push_back(std::string(width[c], '-'));
+  for (std::size_t c = 0; c < header_.size(); ++c)
+    rule.push_back(std::string(width[c], '-'));
   out += line(rule);
-  for (const auto& row : rows_) out += line(row);
+  for (const auto& row : rows_)
+    out += line(row);
   return out;
 }
 
@@ -57,7 +61,9 @@ std::string format_si(double value, const std::string& unit, int significant) {
   return s + " " + prefixes[p] + unit;
 }
 
-std::string format_bytes(double bytes) { return format_si(bytes, "B"); }
+std::string format_bytes(double bytes) {
+  return format_si(bytes, "B");
+}
 
 std::string format_seconds(double seconds) {
   double a = std::fabs(seconds);

@@ -56,17 +56,22 @@ const NetworkCalibration* calibration_for(const PredictionContext& ctx, const st
   return (cache[path] = std::move(c)).get();
 }
 
-std::string system_of(const ValidationCase& c) { return c.parameters.value("system", c.device); }
+std::string system_of(const ValidationCase& c) {
+  return c.parameters.value("system", c.device);
+}
 
 void check_params(const ValidationCase& c, const std::string& file, Diagnostics& d,
                   const std::vector<std::string>& required, const std::vector<std::string>& optional) {
   JsonObjectReader r(c.parameters, file, c.pointer + "/parameters", d);
   if (!r.valid()) return;
   for (const auto& k : required) {
-    if (k == "system") r.string(k);
-    else r.number(k, NumberRule::positive);
+    if (k == "system")
+      r.string(k);
+    else
+      r.number(k, NumberRule::positive);
   }
-  for (const auto& k : optional) r.accept(k);
+  for (const auto& k : optional)
+    r.accept(k);
   r.finish();
 }
 
@@ -123,7 +128,8 @@ public:
     const auto top_k = p.at("top_k").get<std::int32_t>();
     const auto experts = p.at("num_experts").get<std::int32_t>();
     const SystemSpec& s = ctx.hwdb->system(system);
-    const auto gpn = std::min<std::int32_t>(p.value("gpus_per_node", static_cast<std::int32_t>(s.scale_up_domain_size.value)), ep);
+    const auto gpn =
+        std::min<std::int32_t>(p.value("gpus_per_node", static_cast<std::int32_t>(s.scale_up_domain_size.value)), ep);
     const std::int32_t nodes = (ep + gpn - 1) / gpn;
     const Topology topo(system_params(*ctx.hwdb, system, nodes, gpn));
     const Placement placement = Placement::linear(experts, ep, 0);
@@ -147,8 +153,10 @@ public:
       auto it = cal->dispatch_kernels.find(kernel_name);
       if (it != cal->dispatch_kernels.end()) costs = it->second;
     }
-    if (p.contains("num_sms")) costs.num_sms = p.at("num_sms").get<double>();
-    else costs.num_sms = 0.0;
+    if (p.contains("num_sms"))
+      costs.num_sms = p.at("num_sms").get<double>();
+    else
+      costs.num_sms = 0.0;
     costs.per_message_seconds *= scale; // messages (puts) grow with the tokens too
     DispatchOptions options;
     options.use_scale_up = p.value("use_nvlink", true);
@@ -161,7 +169,8 @@ public:
     const double row = combine_ ? row_combine : row_dispatch;
     double rows = 0.0;
     if (p.value("bandwidth_kind", std::string("rdma")) == "nvlink" || nodes == 1) {
-      for (double x : r.received_rows_per_gpu) rows += x;
+      for (double x : r.received_rows_per_gpu)
+        rows += x;
     } else {
       const std::int32_t k = routing.top_k;
       for (std::int32_t t = 0; t < routing.num_tokens(); ++t) {

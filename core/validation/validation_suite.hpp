@@ -22,7 +22,7 @@ struct ValidationCase {
   std::string unit;      // "seconds", "flop_per_s", "bytes_per_s"
   std::string source;    // where the measurement comes from
   CaseSplit split = CaseSplit::holdout;
-  std::string pointer; // JSON pointer of the case in its file, for messages
+  std::string pointer;    // JSON pointer of the case in its file, for messages
   std::string suite_file; // the suite file it was read from
 };
 

@@ -31,17 +31,17 @@ constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 
 struct DecodeArgs {
-  const bf16* q;  // [batch][num_heads][DQK]
-  const bf16* k;  // element (b, g, t, d) at k[b * k_batch_stride + g * k_group_stride + t * k_row_stride + d]
-  const bf16* v;  // same with v_* strides (MLA: v == k)
-  float* o_part;  // [batch][groups][splits][16][DV]
-  float* m_part;  // [batch][groups][splits][16]   running max (log2 domain)
-  float* l_part;  // [batch][groups][splits][16]   sum of exp2(s - m)
-  bf16* out;      // [batch][num_heads][DV]
+  const bf16* q; // [batch][num_heads][DQK]
+  const bf16* k; // element (b, g, t, d) at k[b * k_batch_stride + g * k_group_stride + t * k_row_stride + d]
+  const bf16* v; // same with v_* strides (MLA: v == k)
+  float* o_part; // [batch][groups][splits][16][DV]
+  float* m_part; // [batch][groups][splits][16]   running max (log2 domain)
+  float* l_part; // [batch][groups][splits][16]   sum of exp2(s - m)
+  bf16* out;     // [batch][num_heads][DV]
   int kv_len;
   int num_heads;
-  int groups;     // KV groups per sequence (GQA: KV heads; MLA: num_heads / 16)
-  int rows;       // query heads per group (<= 16)
+  int groups; // KV groups per sequence (GQA: KV heads; MLA: num_heads / 16)
+  int rows;   // query heads per group (<= 16)
   long long k_batch_stride, k_group_stride, k_row_stride;
   long long v_batch_stride, v_group_stride, v_row_stride;
   int splits;
@@ -61,8 +61,8 @@ template <int DQK, int DV, bool SHARED_KV> struct Smem {
   static constexpr size_t q_off = 0;
   static constexpr size_t k_off = align(q_off + sizeof(bf16) * kRows * LDQ);
   static constexpr size_t v_off = SHARED_KV ? k_off : align(k_off + sizeof(bf16) * kChunk * LDK);
-  static constexpr size_t s_off = align((SHARED_KV ? k_off + sizeof(bf16) * kChunk * LDK
-                                                   : v_off + sizeof(bf16) * kChunk * LDV));
+  static constexpr size_t s_off =
+      align((SHARED_KV ? k_off + sizeof(bf16) * kChunk * LDK : v_off + sizeof(bf16) * kChunk * LDV));
   static constexpr size_t p_off = align(s_off + sizeof(float) * kRows * LDS);
   static constexpr size_t idx_off = align(p_off + sizeof(bf16) * kRows * LDP);
   static constexpr size_t stat_off = align(idx_off + sizeof(float) * 16 * 16);
@@ -102,7 +102,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeArgs a) {
     *reinterpret_cast<uint4*>(q_s + r * L::LDQ + c * 8) = val;
   }
   // Row index of each accumulator element: the fragment layout is unspecified, so load a matrix of row numbers.
-  for (int i = tid; i < 256; i += kThreads) idx_s[i] = static_cast<float>(i / 16);
+  for (int i = tid; i < 256; i += kThreads)
+    idx_s[i] = static_cast<float>(i / 16);
   if (tid < kRows) {
     m_s[tid] = -INFINITY;
     l_s[tid] = 0.0f;
@@ -113,7 +114,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeArgs a) {
 
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[NT_V];
 #pragma unroll
-  for (int i = 0; i < NT_V; ++i) wmma::fill_fragment(acc[i], 0.0f);
+  for (int i = 0; i < NT_V; ++i)
+    wmma::fill_fragment(acc[i], 0.0f);
 
   const bf16* kg = a.k + b * a.k_batch_stride + g * a.k_group_stride;
   const bf16* vg = a.v + b * a.v_batch_stride + g * a.v_group_stride;
@@ -170,7 +172,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeArgs a) {
         cmax = fmaxf(cmax, x);
       }
 #pragma unroll
-      for (int off = 4; off > 0; off >>= 1) cmax = fmaxf(cmax, __shfl_xor_sync(0xffffffffu, cmax, off));
+      for (int off = 4; off > 0; off >>= 1)
+        cmax = fmaxf(cmax, __shfl_xor_sync(0xffffffffu, cmax, off));
       const float m_old = m_s[r];
       const float m_new = fmaxf(m_old, cmax);
       float psum = 0.0f;
@@ -181,7 +184,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeArgs a) {
         psum += p;
       }
 #pragma unroll
-      for (int off = 4; off > 0; off >>= 1) psum += __shfl_xor_sync(0xffffffffu, psum, off);
+      for (int off = 4; off > 0; off >>= 1)
+        psum += __shfl_xor_sync(0xffffffffu, psum, off);
       if (sub == 0) {
         const float alpha = m_new == -INFINITY ? 1.0f : exp2f(m_old - m_new);
         alpha_s[r] = alpha;
@@ -195,7 +199,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeArgs a) {
 #pragma unroll
       for (int i = 0; i < NT_V; ++i)
 #pragma unroll
-        for (int e = 0; e < acc[i].num_elements; ++e) acc[i].x[e] *= alpha_s[static_cast<int>(rowmap.x[e])];
+        for (int e = 0; e < acc[i].num_elements; ++e)
+          acc[i].x[e] *= alpha_s[static_cast<int>(rowmap.x[e])];
       wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> pa;
       wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> vb;
 #pragma unroll
@@ -215,7 +220,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeArgs a) {
   const size_t part = (static_cast<size_t>(b) * a.groups + g) * a.splits + split;
   float* og = a.o_part + part * kRows * DV;
 #pragma unroll
-  for (int i = 0; i < NT_V; ++i) wmma::store_matrix_sync(og + (warp * NT_V + i) * 16, acc[i], DV, wmma::mem_row_major);
+  for (int i = 0; i < NT_V; ++i)
+    wmma::store_matrix_sync(og + (warp * NT_V + i) * 16, acc[i], DV, wmma::mem_row_major);
   if (tid < kRows) {
     a.m_part[part * kRows + tid] = m_s[tid];
     a.l_part[part * kRows + tid] = l_s[tid];
@@ -228,7 +234,8 @@ template <int DV> __global__ void __launch_bounds__(256) decode_combine_kernel(D
   for (int i = threadIdx.x; i < a.rows * DV; i += blockDim.x) {
     const int r = i / DV, d = i % DV;
     float m = -INFINITY;
-    for (int s = 0; s < a.splits; ++s) m = fmaxf(m, a.m_part[(part0 + s) * kRows + r]);
+    for (int s = 0; s < a.splits; ++s)
+      m = fmaxf(m, a.m_part[(part0 + s) * kRows + r]);
     float l = 0.0f, o = 0.0f;
     for (int s = 0; s < a.splits; ++s) {
       const float ms = a.m_part[(part0 + s) * kRows + r];
@@ -250,7 +257,7 @@ struct AttnConfig {
   const char* note;
   bool mla;
   int num_heads;
-  int num_kv_heads;  // GQA KV heads (MLA: 1 shared latent)
+  int num_kv_heads; // GQA KV heads (MLA: 1 shared latent)
   int dqk, dv;
   double softmax_scale;
 };
@@ -299,7 +306,9 @@ void prepare(const AttnConfig& c, size_t smem_optin) {
     prepare_kernel<128, 128, false>(smem_optin);
 }
 
-int occupancy(const AttnConfig& c) { return c.mla ? blocks_per_sm<576, 512, true>() : blocks_per_sm<128, 128, false>(); }
+int occupancy(const AttnConfig& c) {
+  return c.mla ? blocks_per_sm<576, 512, true>() : blocks_per_sm<128, 128, false>();
+}
 
 // Splits of the KV range so that about two waves of blocks cover the GPU.
 void choose_splits(DecodeProblem& p, int sm_count, int per_sm, int force_splits) {
@@ -386,7 +395,7 @@ struct ProblemBuffers {
 
 // Small problem against a double-precision host reference; returns max |out - ref| / max |ref|.
 double verify(const AttnConfig& c, const DeviceInfo& dev, int per_sm, cudaStream_t s) {
-  DecodeProblem p{&c, 2, 200, 0, 0}; // 200: a partial last chunk
+  DecodeProblem p{&c, 2, 200, 0, 0};         // 200: a partial last chunk
   choose_splits(p, dev.sm_count, per_sm, 2); // 2 splits of 2 chunks: online softmax across chunks and the combine
   const Geometry geo = geometry(c);
   const size_t kv_elems = static_cast<size_t>(p.batch) * p.kv_len * geo.kv_elems_per_token;
@@ -396,8 +405,8 @@ double verify(const AttnConfig& c, const DeviceInfo& dev, int per_sm, cudaStream
   const size_t q_elems = static_cast<size_t>(p.batch) * c.num_heads * c.dqk;
   fill_uniform_bf16(buf.q.get(), q_elems, seed_q, -1.0f, 1.0f, s);
   fill_uniform_bf16(kv.get(), kv_elems, seed_kv, -1.0f, 1.0f, s);
-  const DecodeArgs a = make_args(p, buf.q.as<bf16>(), kv.as<bf16>(), buf.out.as<bf16>(), buf.o_part, buf.m_part,
-                                 buf.l_part);
+  const DecodeArgs a =
+      make_args(p, buf.q.as<bf16>(), kv.as<bf16>(), buf.out.as<bf16>(), buf.o_part, buf.m_part, buf.l_part);
   launch(p, a, s);
   std::vector<bf16> out(static_cast<size_t>(p.batch) * c.num_heads * c.dv);
   MCB_CUDA(cudaMemcpyAsync(out.data(), buf.out.get(), out.size() * sizeof(bf16), cudaMemcpyDeviceToHost, s));
@@ -405,8 +414,10 @@ double verify(const AttnConfig& c, const DeviceInfo& dev, int per_sm, cudaStream
 
   // The inputs as the device holds them (bf16-rounded), regenerated on the host.
   std::vector<float> qh(q_elems), kvh(kv_elems);
-  for (size_t i = 0; i < q_elems; ++i) qh[i] = bf16_value_at(seed_q, i, -1.0f, 1.0f);
-  for (size_t i = 0; i < kv_elems; ++i) kvh[i] = bf16_value_at(seed_kv, i, -1.0f, 1.0f);
+  for (size_t i = 0; i < q_elems; ++i)
+    qh[i] = bf16_value_at(seed_q, i, -1.0f, 1.0f);
+  for (size_t i = 0; i < kv_elems; ++i)
+    kvh[i] = bf16_value_at(seed_kv, i, -1.0f, 1.0f);
   const long long v_base = a.v - a.k; // offset of the V cache in the buffer (0 for MLA)
 
   double max_err = 0.0, max_ref = 0.0;
@@ -421,16 +432,19 @@ double verify(const AttnConfig& c, const DeviceInfo& dev, int per_sm, cudaStream
       for (int t = 0; t < p.kv_len; ++t) {
         const float* krow = &kvh[static_cast<size_t>(kb + t * a.k_row_stride)];
         double dot = 0.0;
-        for (int d = 0; d < c.dqk; ++d) dot += static_cast<double>(qrow[d]) * static_cast<double>(krow[d]);
+        for (int d = 0; d < c.dqk; ++d)
+          dot += static_cast<double>(qrow[d]) * static_cast<double>(krow[d]);
         sc[static_cast<size_t>(t)] = dot * c.softmax_scale;
         mx = std::max(mx, sc[static_cast<size_t>(t)]);
       }
       double sum = 0.0;
-      for (double& x : sc) sum += (x = std::exp(x - mx));
+      for (double& x : sc)
+        sum += (x = std::exp(x - mx));
       for (int d = 0; d < c.dv; ++d) {
         double ref = 0.0;
         for (int t = 0; t < p.kv_len; ++t)
-          ref += sc[static_cast<size_t>(t)] * static_cast<double>(kvh[static_cast<size_t>(vb + t * a.v_row_stride + d)]);
+          ref +=
+              sc[static_cast<size_t>(t)] * static_cast<double>(kvh[static_cast<size_t>(vb + t * a.v_row_stride + d)]);
         ref /= sum;
         const double got =
             static_cast<double>(__bfloat162float(out[(static_cast<size_t>(b) * c.num_heads + h) * c.dv + d]));
@@ -490,7 +504,8 @@ void run_attention_decode(Suite& s) {
       return p;
     };
     if (s.opt.list_only) {
-      for (const Item& it : items) list_case(s, family, c.op, params_for(it));
+      for (const Item& it : items)
+        list_case(s, family, c.op, params_for(it));
       continue;
     }
 
@@ -516,8 +531,8 @@ void run_attention_decode(Suite& s) {
       handle_case_failure(s);
     }
     verification["error"] = config_error.empty() ? Json(nullptr) : Json(config_error);
-    s.family_notes[family]["verification"][std::string(c.op) + "/" + c.model + "/heads" +
-                                           std::to_string(c.num_heads)] = std::move(verification);
+    s.family_notes[family]["verification"][std::string(c.op) + "/" + c.model + "/heads" + std::to_string(c.num_heads)] =
+        std::move(verification);
 
     for (const Item& it : items) {
       Json params = params_for(it);
@@ -534,8 +549,8 @@ void run_attention_decode(Suite& s) {
         fill_uniform_bf16(buf.q.get(), buf.q.bytes() / sizeof(bf16), 52, -1.0f, 1.0f, s.stream);
         std::vector<DecodeArgs> args;
         for (size_t k = 0; k < it.copies; ++k)
-          args.push_back(make_args(prob, buf.q.as<bf16>(), reinterpret_cast<const bf16*>(pool_buf.as<char>() +
-                                                                                          k * it.kv_bytes),
+          args.push_back(make_args(prob, buf.q.as<bf16>(),
+                                   reinterpret_cast<const bf16*>(pool_buf.as<char>() + k * it.kv_bytes),
                                    buf.out.as<bf16>(), buf.o_part, buf.m_part, buf.l_part));
         cudaStream_t st = s.stream;
         TimingConfig cfg = s.opt.timing;

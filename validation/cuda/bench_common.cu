@@ -58,7 +58,9 @@ void throw_cuda_error(cudaError_t e, const char* expr, const char* file, int lin
   throw BenchError(os.str());
 }
 
-bool context_broken() { return g_context_broken.load(); }
+bool context_broken() {
+  return g_context_broken.load();
+}
 
 bool recover_after_error(std::string* why) {
   if (g_context_broken.load()) {
@@ -93,7 +95,9 @@ DeviceBuffer::DeviceBuffer(size_t bytes) : n_(bytes) {
     throw BenchError(os.str());
   }
 }
-DeviceBuffer::~DeviceBuffer() { reset(); }
+DeviceBuffer::~DeviceBuffer() {
+  reset();
+}
 DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
   if (this != &o) {
     reset();
@@ -108,17 +112,23 @@ void DeviceBuffer::reset() {
   n_ = 0;
 }
 
-PinnedBuffer::PinnedBuffer(size_t bytes) : n_(bytes) { MCB_CUDA(cudaMallocHost(&p_, bytes)); }
+PinnedBuffer::PinnedBuffer(size_t bytes) : n_(bytes) {
+  MCB_CUDA(cudaMallocHost(&p_, bytes));
+}
 PinnedBuffer::~PinnedBuffer() {
   if (p_) (void)cudaFreeHost(p_);
 }
 
-CudaEvent::CudaEvent() { MCB_CUDA(cudaEventCreate(&e_)); }
+CudaEvent::CudaEvent() {
+  MCB_CUDA(cudaEventCreate(&e_));
+}
 CudaEvent::~CudaEvent() {
   if (e_) (void)cudaEventDestroy(e_);
 }
 
-CudaStream::CudaStream() { MCB_CUDA(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
+CudaStream::CudaStream() {
+  MCB_CUDA(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking));
+}
 CudaStream::~CudaStream() {
   if (s_) (void)cudaStreamDestroy(s_);
 }
@@ -159,7 +169,8 @@ bool try_capture(cudaStream_t s, const std::function<void(int)>& body, int inner
   }
   bool ok = true;
   try {
-    for (int i = 0; i < inner; ++i) body(i);
+    for (int i = 0; i < inner; ++i)
+      body(i);
   } catch (const std::exception&) {
     ok = false;
   }
@@ -183,7 +194,8 @@ bool try_capture(cudaStream_t s, const std::function<void(int)>& body, int inner
 
 Timing time_on_stream(cudaStream_t s, const std::function<void(int)>& body, const TimingConfig& cfg) {
   CudaEvent e0, e1;
-  for (int i = 0; i < cfg.warmup; ++i) body(i);
+  for (int i = 0; i < cfg.warmup; ++i)
+    body(i);
   MCB_CUDA(cudaStreamSynchronize(s));
 
   MCB_CUDA(cudaEventRecord(e0, s));
@@ -214,7 +226,8 @@ Timing time_on_stream(cudaStream_t s, const std::function<void(int)>& body, cons
     if (use_graph) {
       MCB_CUDA(cudaGraphLaunch(graph.exec, s));
     } else {
-      for (int i = 0; i < inner; ++i) body(iter++);
+      for (int i = 0; i < inner; ++i)
+        body(iter++);
     }
     MCB_CUDA(cudaEventRecord(e1, s));
     MCB_CUDA(cudaEventSynchronize(e1));
@@ -250,8 +263,7 @@ DeviceInfo query_device(int index) {
   int khz = 0;
   // cudaDeviceProp lost clockRate/memoryClockRate in CUDA 13: the attributes remain (kHz, peak values).
   if (cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, index) == cudaSuccess) d.sm_clock_hz = 1000LL * khz;
-  if (cudaDeviceGetAttribute(&khz, cudaDevAttrMemoryClockRate, index) == cudaSuccess)
-    d.memory_clock_hz = 1000LL * khz;
+  if (cudaDeviceGetAttribute(&khz, cudaDevAttrMemoryClockRate, index) == cudaSuccess) d.memory_clock_hz = 1000LL * khz;
   (void)cudaGetLastError();
   return d;
 }
@@ -312,7 +324,9 @@ void fill_bytes(void* p, size_t bytes, uint64_t seed, cudaStream_t s) {
 // ---------------------------------------------------------------------------------------------------------------------
 // Recording
 
-void heartbeat() { g_heartbeat_ns = now_ns(); }
+void heartbeat() {
+  g_heartbeat_ns = now_ns();
+}
 long long seconds_since_heartbeat() {
   const long long h = g_heartbeat_ns.load();
   return h == 0 ? 0 : (now_ns() - h) / 1000000000LL;

@@ -110,8 +110,8 @@ private:
 // time_on_stream: `warmup` calls; one timed call sizes an inner loop so that one repetition lasts at least
 // min_rep_seconds (small kernels are otherwise below the event resolution and dominated by launch cost); the inner loop
 // is captured into a CUDA graph when possible (kernel-to-kernel time as in a graph-launched inference step), else it is
-// launched eagerly. Each of `reps` repetitions is bracketed by CUDA events; a sample is elapsed / inner. The body gets a
-// running iteration index (used to rotate buffers so that the L2 cache does not hold the working set).
+// launched eagerly. Each of `reps` repetitions is bracketed by CUDA events; a sample is elapsed / inner. The body gets
+// a running iteration index (used to rotate buffers so that the L2 cache does not hold the working set).
 
 struct TimingConfig {
   int warmup = 3;
@@ -204,7 +204,7 @@ void record_timing(Suite& s, const std::string& family, const std::string& op, J
 void record_error(Suite& s, const std::string& family, const std::string& op, Json params, const std::string& error);
 void list_case(Suite& s, const std::string& family, const std::string& op, const Json& params);
 void handle_case_failure(Suite& s);
-void heartbeat();             // progress signal for the watchdog
+void heartbeat(); // progress signal for the watchdog
 long long seconds_since_heartbeat();
 
 // Runs one case: lists it (--list), or calls body(params) and records the result, or records the error. body may add

@@ -9,24 +9,34 @@
 
 namespace mcb {
 
-const char* dtype_name(GemmDtype t) { return t == GemmDtype::bf16 ? "bf16" : "fp8"; }
+const char* dtype_name(GemmDtype t) {
+  return t == GemmDtype::bf16 ? "bf16" : "fp8";
+}
 const char* scaling_name(GemmDtype t) {
   switch (t) {
-  case GemmDtype::bf16: return "none";
-  case GemmDtype::fp8: return "per_tensor";
-  case GemmDtype::fp8_block: return "block_128x128_weights_1x128_activations";
+  case GemmDtype::bf16:
+    return "none";
+  case GemmDtype::fp8:
+    return "per_tensor";
+  case GemmDtype::fp8_block:
+    return "block_128x128_weights_1x128_activations";
   }
   return "?";
 }
 const char* variant_name(GemmDtype t) {
   switch (t) {
-  case GemmDtype::bf16: return "bf16";
-  case GemmDtype::fp8: return "fp8";
-  case GemmDtype::fp8_block: return "fp8_block";
+  case GemmDtype::bf16:
+    return "bf16";
+  case GemmDtype::fp8:
+    return "fp8";
+  case GemmDtype::fp8_block:
+    return "fp8_block";
   }
   return "?";
 }
-size_t dtype_bytes(GemmDtype t) { return t == GemmDtype::bf16 ? 2 : 1; }
+size_t dtype_bytes(GemmDtype t) {
+  return t == GemmDtype::bf16 ? 2 : 1;
+}
 
 namespace {
 __global__ void fill_ones_kernel(float* p, size_t n) {
@@ -55,13 +65,15 @@ void throw_cublas_error(cublasStatus_t st, const char* expr, const char* file, i
   for (const char* p = file; *p; ++p)
     if (*p == '/') base = p + 1;
   std::ostringstream os;
-  os << "cuBLAS error " << cublasLtGetStatusName(st) << " (" << cublasLtGetStatusString(st) << ") in " << expr
-     << " at " << base << ":" << line;
+  os << "cuBLAS error " << cublasLtGetStatusName(st) << " (" << cublasLtGetStatusString(st) << ") in " << expr << " at "
+     << base << ":" << line;
   // An execution failure inside cuBLAS usually is a sticky CUDA error underneath: let recovery probe the context.
   throw BenchError(os.str());
 }
 
-LtHandle::LtHandle() { MCB_CUBLAS(cublasLtCreate(&h_)); }
+LtHandle::LtHandle() {
+  MCB_CUBLAS(cublasLtCreate(&h_));
+}
 LtHandle::~LtHandle() {
   if (h_) (void)cublasLtDestroy(h_);
 }
@@ -104,7 +116,8 @@ LtGemm::LtGemm(cublasLtHandle_t handle, GemmDtype dtype, int64_t M, int64_t N, i
     if (st == CUBLAS_STATUS_SUCCESS)
       st = cublasLtMatmulAlgoGetHeuristic(handle_, op_, a_, b_, c_, c_, pref, 4, results, &returned);
     (void)cublasLtMatmulPreferenceDestroy(pref);
-    if (st == CUBLAS_STATUS_NOT_SUPPORTED) returned = 0;
+    if (st == CUBLAS_STATUS_NOT_SUPPORTED)
+      returned = 0;
     else if (st != CUBLAS_STATUS_SUCCESS)
       throw_cublas_error(st, "cublasLtMatmulAlgoGetHeuristic", __FILE__, __LINE__);
     int chosen = -1;
@@ -136,7 +149,9 @@ void LtGemm::destroy() {
   op_ = nullptr;
 }
 
-LtGemm::~LtGemm() { destroy(); }
+LtGemm::~LtGemm() {
+  destroy();
+}
 
 void LtGemm::run(const void* W, const void* X, void* Y, void* workspace, cudaStream_t s) const {
   const float alpha = 1.0f, beta = 0.0f;

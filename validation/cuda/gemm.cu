@@ -1,7 +1,7 @@
 // Family "gemm": cuBLASLt matmuls Y[M x N] = X[M x K] W[N x K]^T over the projection and expert shapes of DeepSeek-V3,
 // Qwen3-235B-A22B and Llama 4 Maverick, M = 1 .. 16384 tokens, in bf16, fp8 (per-tensor) and fp8 with DeepSeek-style
-// block scales. Output bf16. The weights are rotated over enough copies that they do not stay in L2 between calls (as in
-// a forward pass, where each layer's weights come from HBM); activations are not rotated.
+// block scales. Output bf16. The weights are rotated over enough copies that they do not stay in L2 between calls (as
+// in a forward pass, where each layer's weights come from HBM); activations are not rotated.
 #include "bench_common.hpp"
 #include "cublaslt_gemm.hpp"
 
@@ -22,31 +22,32 @@ struct LinearShape {
 
 // Per-layer Linear shapes (unsharded). Fused up+gate projections are one GEMM with N = 2 x intermediate.
 const LinearShape kShapes[] = {
-    {"deepseek-v3", "q_a_proj", 1536, 7168},         // hidden -> q_lora_rank
-    {"deepseek-v3", "q_b_proj", 24576, 1536},        // q_lora_rank -> 128 heads x 192
-    {"deepseek-v3", "kv_a_proj", 576, 7168},         // hidden -> kv_lora_rank 512 + rope 64
-    {"deepseek-v3", "kv_b_proj", 32768, 512},        // kv_lora_rank -> 128 heads x (128 + 128) (unabsorbed MLA)
-    {"deepseek-v3", "o_proj", 7168, 16384},          // 128 heads x 128 -> hidden
-    {"deepseek-v3", "expert_up_gate", 4096, 7168},   // hidden -> 2 x 2048 (routed and shared experts)
-    {"deepseek-v3", "expert_down", 7168, 2048},      // 2048 -> hidden
-    {"qwen3-235b-a22b", "q_proj", 8192, 4096},       // 64 heads x 128
-    {"qwen3-235b-a22b", "kv_proj", 1024, 4096},      // 4 KV heads x 128 x (K, V)
-    {"qwen3-235b-a22b", "o_proj", 4096, 8192},       //
-    {"qwen3-235b-a22b", "expert_up_gate", 3072, 4096}, // hidden -> 2 x 1536
-    {"qwen3-235b-a22b", "expert_down", 4096, 1536},  //
-    {"llama-4-maverick", "q_proj", 5120, 5120},      // 40 heads x 128
-    {"llama-4-maverick", "kv_proj", 2048, 5120},     // 8 KV heads x 128 x (K, V)
-    {"llama-4-maverick", "o_proj", 5120, 5120},      //
+    {"deepseek-v3", "q_a_proj", 1536, 7168},             // hidden -> q_lora_rank
+    {"deepseek-v3", "q_b_proj", 24576, 1536},            // q_lora_rank -> 128 heads x 192
+    {"deepseek-v3", "kv_a_proj", 576, 7168},             // hidden -> kv_lora_rank 512 + rope 64
+    {"deepseek-v3", "kv_b_proj", 32768, 512},            // kv_lora_rank -> 128 heads x (128 + 128) (unabsorbed MLA)
+    {"deepseek-v3", "o_proj", 7168, 16384},              // 128 heads x 128 -> hidden
+    {"deepseek-v3", "expert_up_gate", 4096, 7168},       // hidden -> 2 x 2048 (routed and shared experts)
+    {"deepseek-v3", "expert_down", 7168, 2048},          // 2048 -> hidden
+    {"qwen3-235b-a22b", "q_proj", 8192, 4096},           // 64 heads x 128
+    {"qwen3-235b-a22b", "kv_proj", 1024, 4096},          // 4 KV heads x 128 x (K, V)
+    {"qwen3-235b-a22b", "o_proj", 4096, 8192},           //
+    {"qwen3-235b-a22b", "expert_up_gate", 3072, 4096},   // hidden -> 2 x 1536
+    {"qwen3-235b-a22b", "expert_down", 4096, 1536},      //
+    {"llama-4-maverick", "q_proj", 5120, 5120},          // 40 heads x 128
+    {"llama-4-maverick", "kv_proj", 2048, 5120},         // 8 KV heads x 128 x (K, V)
+    {"llama-4-maverick", "o_proj", 5120, 5120},          //
     {"llama-4-maverick", "expert_up_gate", 16384, 5120}, // hidden -> 2 x 8192 (routed and shared expert)
-    {"llama-4-maverick", "expert_down", 5120, 8192}, //
-    {"llama-4-maverick", "dense_up_gate", 32768, 5120}, // dense FFN layers: hidden -> 2 x 16384
-    {"llama-4-maverick", "dense_down", 5120, 16384}, //
+    {"llama-4-maverick", "expert_down", 5120, 8192},     //
+    {"llama-4-maverick", "dense_up_gate", 32768, 5120},  // dense FFN layers: hidden -> 2 x 16384
+    {"llama-4-maverick", "dense_down", 5120, 16384},     //
 };
 
 std::vector<int64_t> token_counts(bool quick) {
   if (quick) return {1, 8, 64, 512, 4096};
   std::vector<int64_t> ms;
-  for (int64_t m = 1; m <= 16384; m *= 2) ms.push_back(m);
+  for (int64_t m = 1; m <= 16384; m *= 2)
+    ms.push_back(m);
   return ms;
 }
 
@@ -113,7 +114,8 @@ void run_gemm(Suite& s) {
         return p;
       };
       if (s.opt.list_only) {
-        for (int64_t m : ms) list_case(s, family, op, base_params(m));
+        for (int64_t m : ms)
+          list_case(s, family, op, base_params(m));
         continue;
       }
       // Buffers for this shape: `copies` weight matrices, activations and output for the largest M.
@@ -154,8 +156,8 @@ void run_gemm(Suite& s) {
           r.timing = time_on_stream(
               st, [&](int it) { g.run(wp + (static_cast<size_t>(it) % copies) * w_bytes, xp, yp, wsp, st); }, cfg);
           const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(sh.n) * static_cast<double>(sh.k);
-          const double bytes = static_cast<double>(w_bytes) + static_cast<double>(m * sh.k * eb) +
-                               static_cast<double>(m * sh.n * 2);
+          const double bytes =
+              static_cast<double>(w_bytes) + static_cast<double>(m * sh.k * eb) + static_cast<double>(m * sh.n * 2);
           r.derived["flop_per_s"] = flop / r.timing.median;
           r.derived["bytes_per_s"] = bytes / r.timing.median;
           r.derived["flop"] = flop;

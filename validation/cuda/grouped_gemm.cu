@@ -23,12 +23,9 @@ struct ExpertShape {
 };
 
 const ExpertShape kExpertShapes[] = {
-    {"deepseek-v3", "expert_up_gate", 4096, 7168},
-    {"deepseek-v3", "expert_down", 7168, 2048},
-    {"qwen3-235b-a22b", "expert_up_gate", 3072, 4096},
-    {"qwen3-235b-a22b", "expert_down", 4096, 1536},
-    {"llama-4-maverick", "expert_up_gate", 16384, 5120},
-    {"llama-4-maverick", "expert_down", 5120, 8192},
+    {"deepseek-v3", "expert_up_gate", 4096, 7168},       {"deepseek-v3", "expert_down", 7168, 2048},
+    {"qwen3-235b-a22b", "expert_up_gate", 3072, 4096},   {"qwen3-235b-a22b", "expert_down", 4096, 1536},
+    {"llama-4-maverick", "expert_up_gate", 16384, 5120}, {"llama-4-maverick", "expert_down", 5120, 8192},
 };
 
 constexpr double kPowerLawAlpha = 1.2;
@@ -38,11 +35,13 @@ constexpr double kPowerLawAlpha = 1.2;
 std::vector<int64_t> expert_counts(int64_t total, int experts, bool power_law) {
   std::vector<int64_t> c(static_cast<size_t>(experts), 0);
   if (!power_law) {
-    for (int e = 0; e < experts; ++e) c[static_cast<size_t>(e)] = total / experts + (e < total % experts ? 1 : 0);
+    for (int e = 0; e < experts; ++e)
+      c[static_cast<size_t>(e)] = total / experts + (e < total % experts ? 1 : 0);
     return c;
   }
   std::vector<double> w(static_cast<size_t>(experts));
-  for (int e = 0; e < experts; ++e) w[static_cast<size_t>(e)] = std::pow(e + 1.0, -kPowerLawAlpha);
+  for (int e = 0; e < experts; ++e)
+    w[static_cast<size_t>(e)] = std::pow(e + 1.0, -kPowerLawAlpha);
   const double sum = std::accumulate(w.begin(), w.end(), 0.0);
   std::vector<std::pair<double, int>> rem;
   int64_t assigned = 0;
@@ -53,7 +52,8 @@ std::vector<int64_t> expert_counts(int64_t total, int experts, bool power_law) {
     rem.emplace_back(ideal - std::floor(ideal), e);
   }
   std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = 0; assigned < total; ++i, ++assigned) ++c[static_cast<size_t>(rem[i % rem.size()].second)];
+  for (size_t i = 0; assigned < total; ++i, ++assigned)
+    ++c[static_cast<size_t>(rem[i % rem.size()].second)];
   return c;
 }
 

@@ -39,7 +39,8 @@ __global__ void __launch_bounds__(256) write_kernel(uint4* __restrict__ dst, siz
     dst[i + 2 * stride] = val;
     dst[i + 3 * stride] = val;
   }
-  for (; i < n; i += stride) dst[i] = val;
+  for (; i < n; i += stride)
+    dst[i] = val;
 }
 
 __global__ void __launch_bounds__(256) copy_kernel(const uint4* __restrict__ src, uint4* __restrict__ dst, size_t n) {
@@ -52,12 +53,14 @@ __global__ void __launch_bounds__(256) copy_kernel(const uint4* __restrict__ src
     dst[i + 2 * stride] = c;
     dst[i + 3 * stride] = d;
   }
-  for (; i < n; i += stride) dst[i] = src[i];
+  for (; i < n; i += stride)
+    dst[i] = src[i];
 }
 
 std::vector<size_t> hbm_sizes(bool quick, size_t max_bytes) {
   std::vector<size_t> sizes;
-  for (size_t b = MiB; b <= 4 * GiB && b <= max_bytes; b *= quick ? 4 : 2) sizes.push_back(b);
+  for (size_t b = MiB; b <= 4 * GiB && b <= max_bytes; b *= quick ? 4 : 2)
+    sizes.push_back(b);
   return sizes;
 }
 
@@ -68,7 +71,8 @@ void run_hbm_bandwidth(Suite& s) {
   // Source and destination pools of up to 4 GiB each, at most a quarter of the device memory each.
   size_t pool = 4 * GiB;
   if (!s.opt.list_only)
-    while (pool > MiB && pool > s.dev.memory_bytes / 4) pool /= 2;
+    while (pool > MiB && pool > s.dev.memory_bytes / 4)
+      pool /= 2;
   const std::vector<size_t> sizes = hbm_sizes(s.opt.quick, pool);
   // --list runs without a device: assume an H100's 50 MiB L2 there.
   const size_t l2 = s.opt.list_only ? 50 * MiB : static_cast<size_t>(std::max<long long>(s.dev.l2_bytes, 0));

@@ -40,7 +40,8 @@ public:
   }
   template <class T> static Json array_of(const std::vector<T>& values) {
     Json j = array();
-    for (const T& v : values) j.push_back(Json(v));
+    for (const T& v : values)
+      j.push_back(Json(v));
     return j;
   }
 
@@ -80,11 +81,21 @@ private:
     out += '"';
     for (unsigned char c : s) {
       switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -114,14 +125,25 @@ private:
   }
   void write(std::string& out, int indent, int depth) const {
     switch (type_) {
-    case Type::null: out += "null"; break;
-    case Type::boolean: out += b_ ? "true" : "false"; break;
-    case Type::integer: out += std::to_string(i_); break;
-    case Type::number: write_number(out, d_); break;
-    case Type::string: write_string(out, s_); break;
+    case Type::null:
+      out += "null";
+      break;
+    case Type::boolean:
+      out += b_ ? "true" : "false";
+      break;
+    case Type::integer:
+      out += std::to_string(i_);
+      break;
+    case Type::number:
+      write_number(out, d_);
+      break;
+    case Type::string:
+      write_string(out, s_);
+      break;
     case Type::array: {
       bool flat = true;
-      for (const auto& v : arr_) flat = flat && v.is_scalar();
+      for (const auto& v : arr_)
+        flat = flat && v.is_scalar();
       out += '[';
       for (size_t k = 0; k < arr_.size(); ++k) {
         if (k) out += ',';

@@ -81,7 +81,8 @@ void run_launch_overhead(Suite& s) {
     cfg.use_graph = false;
     cfg.min_inner = cfg.max_inner = n;
     Measured m;
-    m.timing = time_on_stream(st, [&](int) { MCB_CUDA(cudaGraphLaunch(exec, st)); }, cfg);
+    m.timing = time_on_stream(
+        st, [&](int) { MCB_CUDA(cudaGraphLaunch(exec, st)); }, cfg);
     m.derived["launches_per_s"] = 1.0 / m.timing.median;
     return m;
   });
@@ -107,12 +108,14 @@ void run_launch_overhead(Suite& s) {
   });
 
   run_case(s, family, "empty_kernel_enqueue", params(n), [&](Json&) {
-    for (int i = 0; i < n; ++i) launch(0);
+    for (int i = 0; i < n; ++i)
+      launch(0);
     MCB_CUDA(cudaStreamSynchronize(st));
     std::vector<double> samples;
     for (int r = 0; r < s.opt.timing.reps; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < n; ++i) launch(0);
+      for (int i = 0; i < n; ++i)
+        launch(0);
       const auto t1 = std::chrono::steady_clock::now();
       MCB_CUDA(cudaStreamSynchronize(st));
       samples.push_back(host_seconds(t0, t1) / n);

@@ -55,26 +55,26 @@ const Family* find_family(std::string_view name) {
 }
 
 void usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: moescope_cuda_bench [FAMILY...] [options]\n"
-               "\n"
-               "Runs moescope's CUDA microbenchmarks and writes one JSON file (docs/cuda-microbenchmarks.md).\n"
-               "\n"
-               "options:\n"
-               "  --out FILE       output JSON (default: cuda-measurements-<UTC date-time>.json)\n"
-               "  --quick          reduced grids (about a third of the cases)\n"
-               "  --only LIST      comma-separated families to run (same as naming them as arguments)\n"
-               "  --skip LIST      comma-separated families to leave out\n"
-               "  --device N       CUDA device to measure (default 0; NCCL uses all visible devices)\n"
-               "  --reps N         timed repetitions per case (default 20; the median is reported)\n"
-               "  --warmup N       warm-up calls per case (default 3)\n"
-               "  --no-graph       time small kernels with eager launches instead of CUDA graphs\n"
-               "  --watchdog S     abort when no case finishes for S seconds (default 600, 0 = off)\n"
-               "  --list           print the cases of the selected families and exit (no GPU needed)\n"
-               "  -h, --help       this text\n"
-               "\n"
-               "families:\n");
-  for (const Family& f : kFamilies) std::fprintf(out, "  %-18s (%s) %s\n", f.name, f.alias, f.what);
+  std::fprintf(out, "usage: moescope_cuda_bench [FAMILY...] [options]\n"
+                    "\n"
+                    "Runs moescope's CUDA microbenchmarks and writes one JSON file (docs/cuda-microbenchmarks.md).\n"
+                    "\n"
+                    "options:\n"
+                    "  --out FILE       output JSON (default: cuda-measurements-<UTC date-time>.json)\n"
+                    "  --quick          reduced grids (about a third of the cases)\n"
+                    "  --only LIST      comma-separated families to run (same as naming them as arguments)\n"
+                    "  --skip LIST      comma-separated families to leave out\n"
+                    "  --device N       CUDA device to measure (default 0; NCCL uses all visible devices)\n"
+                    "  --reps N         timed repetitions per case (default 20; the median is reported)\n"
+                    "  --warmup N       warm-up calls per case (default 3)\n"
+                    "  --no-graph       time small kernels with eager launches instead of CUDA graphs\n"
+                    "  --watchdog S     abort when no case finishes for S seconds (default 600, 0 = off)\n"
+                    "  --list           print the cases of the selected families and exit (no GPU needed)\n"
+                    "  -h, --help       this text\n"
+                    "\n"
+                    "families:\n");
+  for (const Family& f : kFamilies)
+    std::fprintf(out, "  %-18s (%s) %s\n", f.name, f.alias, f.what);
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -192,9 +192,11 @@ int main(int argc, char** argv) {
     } else if (a == "--list") {
       opt.list_only = true;
     } else if (a == "--only") {
-      for (auto& f : split_list(next())) only.push_back(f);
+      for (auto& f : split_list(next()))
+        only.push_back(f);
     } else if (a == "--skip") {
-      for (auto& f : split_list(next())) skip.push_back(f);
+      for (auto& f : split_list(next()))
+        skip.push_back(f);
     } else if (a == "--device") {
       opt.device = parse_int(a, next());
     } else if (a == "--reps") {
@@ -228,17 +230,21 @@ int main(int argc, char** argv) {
     }
   for (const Family& f : kFamilies) {
     bool take = only.empty();
-    for (const auto& name : only) take = take || find_family(name) == &f;
-    for (const auto& name : skip) take = take && find_family(name) != &f;
+    for (const auto& name : only)
+      take = take || find_family(name) == &f;
+    for (const auto& name : skip)
+      take = take && find_family(name) != &f;
     if (take) selected.push_back(&f);
   }
-  for (const Family* f : selected) opt.families.push_back(f->name);
+  for (const Family* f : selected)
+    opt.families.push_back(f->name);
 
   mcb::Suite suite;
   suite.opt = opt;
 
   if (opt.list_only) {
-    for (const Family* f : selected) f->run(suite);
+    for (const Family* f : selected)
+      f->run(suite);
     std::printf("%zu cases in %zu families%s\n", suite.listed, selected.size(), opt.quick ? " (--quick)" : "");
     return 0;
   }
@@ -311,8 +317,9 @@ int main(int argc, char** argv) {
   std::printf("moescope_cuda_bench: %s (sm_%d%d, %d SMs, %.1f GiB), driver %s, CUDA runtime %s, cuBLASLt %s%s%s\n",
               suite.dev.name.c_str(), suite.dev.cc_major, suite.dev.cc_minor, suite.dev.sm_count,
               static_cast<double>(suite.dev.memory_bytes) / (1 << 30), doc.find("driver_version")->dump().c_str(),
-              version_string(runtime, false).c_str(), version_string(static_cast<int>(cublasLtGetVersion()), true).c_str(),
-              nccl ? ", NCCL " : "", nccl ? nccl : "");
+              version_string(runtime, false).c_str(),
+              version_string(static_cast<int>(cublasLtGetVersion()), true).c_str(), nccl ? ", NCCL " : "",
+              nccl ? nccl : "");
   std::printf("writing %s\n", opt.out.c_str());
   std::fflush(stdout);
 
@@ -336,7 +343,8 @@ int main(int argc, char** argv) {
   // Bring the clocks up before the first measurement: about 0.1 s of streaming writes.
   try {
     mcb::DeviceBuffer warm(256 * mcb::MiB);
-    for (int i = 0; i < 40; ++i) mcb::fill_bytes(warm.get(), warm.bytes(), static_cast<uint64_t>(i), suite.stream);
+    for (int i = 0; i < 40; ++i)
+      mcb::fill_bytes(warm.get(), warm.bytes(), static_cast<uint64_t>(i), suite.stream);
     MCB_CUDA(cudaStreamSynchronize(suite.stream));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "moescope_cuda_bench: warm-up failed: %s\n", e.what());
@@ -353,7 +361,8 @@ int main(int argc, char** argv) {
     d["family_seconds"] = family_seconds;
     d["notes"] = suite.family_notes;
     Json cases = Json::array();
-    for (const Json& c : suite.cases) cases.push_back(c);
+    for (const Json& c : suite.cases)
+      cases.push_back(c);
     d["cases"] = std::move(cases);
     return d.dump(1);
   };
@@ -394,8 +403,8 @@ int main(int argc, char** argv) {
     }
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
-  std::printf("moescope_cuda_bench: %zu cases (%zu errors, %zu skipped) in %.1f s -> %s%s\n", suite.cases.size(), errors,
-              skipped, total, opt.out.c_str(), write_ok ? "" : " (WRITE FAILED)");
+  std::printf("moescope_cuda_bench: %zu cases (%zu errors, %zu skipped) in %.1f s -> %s%s\n", suite.cases.size(),
+              errors, skipped, total, opt.out.c_str(), write_ok ? "" : " (WRITE FAILED)");
   if (!write_ok) {
     std::fprintf(stderr, "moescope_cuda_bench: could not write %s\n", opt.out.c_str());
     return 1;

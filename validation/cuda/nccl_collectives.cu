@@ -28,7 +28,8 @@ const char* const kOps[] = {"all_reduce", "all_gather", "reduce_scatter", "all_t
 std::vector<size_t> nccl_sizes(bool quick) {
   if (quick) return {64 * KiB, 16 * MiB, 256 * MiB};
   std::vector<size_t> sizes;
-  for (size_t b = KiB; b <= GiB; b *= 4) sizes.push_back(b);
+  for (size_t b = KiB; b <= GiB; b *= 4)
+    sizes.push_back(b);
   return sizes;
 }
 
@@ -72,9 +73,11 @@ public:
     ranks_.resize(static_cast<size_t>(n));
     std::vector<ncclComm_t> comms(static_cast<size_t>(n));
     std::vector<int> devs(static_cast<size_t>(n));
-    for (int d = 0; d < n; ++d) devs[static_cast<size_t>(d)] = d;
+    for (int d = 0; d < n; ++d)
+      devs[static_cast<size_t>(d)] = d;
     MCB_NCCL(ncclCommInitAll(comms.data(), n, devs.data()));
-    for (int d = 0; d < n; ++d) ranks_[static_cast<size_t>(d)].comm = comms[static_cast<size_t>(d)];
+    for (int d = 0; d < n; ++d)
+      ranks_[static_cast<size_t>(d)].comm = comms[static_cast<size_t>(d)];
     for (int d = 0; d < n; ++d) {
       Rank& r = ranks_[static_cast<size_t>(d)];
       r.device = d;
@@ -110,7 +113,7 @@ private:
 // Issues one collective on every rank (one NCCL group). `bytes` as in the file comment; bf16 elements.
 void issue(std::vector<Rank>& ranks, const std::string& op, size_t bytes) {
   const int n = static_cast<int>(ranks.size());
-  const size_t count = bytes / 2;            // elements per full buffer
+  const size_t count = bytes / 2;                      // elements per full buffer
   const size_t chunk = count / static_cast<size_t>(n); // elements per rank share
   MCB_NCCL(ncclGroupStart());
   for (Rank& r : ranks) {
@@ -122,8 +125,8 @@ void issue(std::vector<Rank>& ranks, const std::string& op, size_t bytes) {
       MCB_NCCL(ncclReduceScatter(r.send, r.recv, chunk, ncclBfloat16, ncclSum, r.comm, r.stream));
     } else { // all_to_all
       for (int p = 0; p < n; ++p) {
-        MCB_NCCL(ncclSend(static_cast<const char*>(r.send) + static_cast<size_t>(p) * chunk * 2, chunk, ncclBfloat16,
-                          p, r.comm, r.stream));
+        MCB_NCCL(ncclSend(static_cast<const char*>(r.send) + static_cast<size_t>(p) * chunk * 2, chunk, ncclBfloat16, p,
+                          r.comm, r.stream));
         MCB_NCCL(ncclRecv(static_cast<char*>(r.recv) + static_cast<size_t>(p) * chunk * 2, chunk, ncclBfloat16, p,
                           r.comm, r.stream));
       }
@@ -138,7 +141,8 @@ double timed(std::vector<Rank>& ranks, const std::string& op, size_t bytes, int 
     MCB_CUDA(cudaSetDevice(r.device));
     MCB_CUDA(cudaEventRecord(r.start, r.stream));
   }
-  for (int i = 0; i < inner; ++i) issue(ranks, op, bytes);
+  for (int i = 0; i < inner; ++i)
+    issue(ranks, op, bytes);
   for (Rank& r : ranks) {
     MCB_CUDA(cudaSetDevice(r.device));
     MCB_CUDA(cudaEventRecord(r.stop, r.stream));
@@ -194,7 +198,8 @@ void run_nccl(Suite& s) {
     skip = "skipped: " + std::to_string(n) + " CUDA device (NCCL collectives need at least 2)";
   if (s.opt.list_only) {
     for (const char* op : kOps)
-      for (size_t b : sizes) list_case(s, family, op, params_for(b));
+      for (size_t b : sizes)
+        list_case(s, family, op, params_for(b));
     return;
   }
   if (!skip.empty()) {
@@ -233,11 +238,13 @@ void run_nccl(Suite& s) {
       }
       run_case(s, family, op, std::move(params), [&](Json&) {
         std::vector<Rank>& rk = ranks->all();
-        for (int i = 0; i < std::max(1, s.opt.timing.warmup); ++i) timed(rk, op, eff, 1);
+        for (int i = 0; i < std::max(1, s.opt.timing.warmup); ++i)
+          timed(rk, op, eff, 1);
         const double single = std::max(timed(rk, op, eff, 1), 1e-7);
         const int inner = std::clamp(static_cast<int>(std::ceil(s.opt.timing.min_rep_seconds / single)), 1, 64);
         std::vector<double> samples;
-        for (int r = 0; r < s.opt.timing.reps; ++r) samples.push_back(timed(rk, op, eff, inner) / inner);
+        for (int r = 0; r < s.opt.timing.reps; ++r)
+          samples.push_back(timed(rk, op, eff, inner) / inner);
         (void)cudaSetDevice(s.dev.index);
         Measured m;
         m.timing = summarize_samples(samples, inner, "cuda_events_max_over_ranks", s.opt.timing.warmup);

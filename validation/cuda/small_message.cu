@@ -15,7 +15,8 @@ namespace mcb {
 void run_small_message(Suite& s) {
   const char* family = "small_message";
   std::vector<size_t> sizes;
-  for (size_t b = 4; b <= 64 * KiB; b *= s.opt.quick ? 16 : 4) sizes.push_back(b);
+  for (size_t b = 4; b <= 64 * KiB; b *= s.opt.quick ? 16 : 4)
+    sizes.push_back(b);
   const size_t max_bytes = 64 * KiB;
 
   struct Kind {
@@ -69,7 +70,8 @@ void run_small_message(Suite& s) {
             cfg.min_inner = cfg.max_inner = n_queue;
             m.timing = time_on_stream(st, copy, cfg);
           } else {
-            for (int i = 0; i < 10; ++i) copy(0);
+            for (int i = 0; i < 10; ++i)
+              copy(0);
             MCB_CUDA(cudaStreamSynchronize(st));
             std::vector<double> samples;
             for (int r = 0; r < s.opt.timing.reps; ++r) {
@@ -78,8 +80,7 @@ void run_small_message(Suite& s) {
                 copy(i);
                 MCB_CUDA(cudaStreamSynchronize(st));
               }
-              samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
-                                n_round);
+              samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n_round);
             }
             m.timing = summarize_samples(samples, n_round, "host_clock", 10);
             heartbeat();

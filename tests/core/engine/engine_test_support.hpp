@@ -29,6 +29,8 @@ inline Json scenario_json(const std::string& path) {
   d.throw_if_any();
   return *j;
 }
-inline std::string repo(const std::string& rel) { return std::string(MOESCOPE_SOURCE_DIR) + "/" + rel; }
+inline std::string repo(const std::string& rel) {
+  return std::string(MOESCOPE_SOURCE_DIR) + "/" + rel;
+}
 
 } // namespace moescope::engine_test

@@ -26,7 +26,8 @@ TEST(EngineSmoke, SglangScenarios) {
       const PhaseResult& p = r.prefill.evaluated ? r.prefill : r.decode;
       std::cout << f << " tokens/s/node " << p.tokens_per_s_per_node << " step " << p.step_seconds << "\n"
                 << phase_result_to_json(p)["step_seconds_by_component_no_overlap"].dump() << "\n"
-                << phase_result_to_json(p)["step_seconds_by_overlap"].dump() << "\n" << phase_result_to_json(p)["moe"].dump() << "\n";
+                << phase_result_to_json(p)["step_seconds_by_overlap"].dump() << "\n"
+                << phase_result_to_json(p)["moe"].dump() << "\n";
     }
   }
 }

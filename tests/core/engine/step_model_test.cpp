@@ -5,8 +5,8 @@
 
 #include "compute/memory_footprint.hpp"
 #include "engine/step_model.hpp"
-#include "network/network_calibration.hpp"
 #include "engine_test_support.hpp"
+#include "network/network_calibration.hpp"
 
 using namespace moescope;
 using namespace moescope::engine_test;
@@ -16,8 +16,10 @@ namespace {
 Json deepseek_decode(std::int64_t nodes = 8, std::int64_t batch = 128) {
   return Json::parse(R"({
     "name": "t", "model": "deepseek-v3", "system": "dgx-h100",
-    "deployment": { "nodes": )" + std::to_string(nodes) + R"(, "gpus_per_node": 8, "attention": { "tp": 1 }, "moe": { "tp": 1 } },
-    "workload": { "phase": "decode", "batch_per_gpu": )" + std::to_string(batch) + R"(, "input_tokens": 2048, "output_tokens": 1024,
+    "deployment": { "nodes": )" +
+                     std::to_string(nodes) + R"(, "gpus_per_node": 8, "attention": { "tp": 1 }, "moe": { "tp": 1 } },
+    "workload": { "phase": "decode", "batch_per_gpu": )" +
+                     std::to_string(batch) + R"(, "input_tokens": 2048, "output_tokens": 1024,
                   "dtypes": { "weights": "fp8", "dispatch": "fp8", "combine": "bf16" } },
     "routing": { "kind": "uniform" }, "placement": { "strategy": "linear" } })");
 }
@@ -43,12 +45,14 @@ TEST(StepModel, SerialStepIsTheSumOfItsParts) {
   double total = 0;
   for (const auto& l : r.layers) {
     double sum = 0;
-    for (const auto& [k, v] : l.component_seconds) sum += v;
+    for (const auto& [k, v] : l.component_seconds)
+      sum += v;
     EXPECT_NEAR(l.serial_seconds, sum, 1e-15);
     EXPECT_NEAR(l.serial_seconds, l.compute_seconds + l.communication_seconds, 1e-15);
     total += static_cast<double>(l.count) * l.serial_seconds;
   }
-  for (const auto& [k, v] : r.outer_seconds) total += v;
+  for (const auto& [k, v] : r.outer_seconds)
+    total += v;
   EXPECT_NEAR(r.step_seconds_by_overlap_none, total, 1e-12);
   EXPECT_DOUBLE_EQ(r.step_seconds, r.step_seconds_by_overlap_none); // default overlap: none
   // DeepSeek-V3: 3 dense + 58 MoE layers; the MoE layer has dispatch and combine, the dense one none.
@@ -240,7 +244,8 @@ TEST(StepModel, PlacementAndRoutingChangeTheBusiestGpu) {
 
 TEST(EngineConfig, StrictReading) {
   Json j = deepseek_decode();
-  j["engine"] = {{"mode", "speed_of_light"}, {"overlap", "two_batch"}, {"mtp", {{"draft_tokens", 1}, {"acceptance_rate", 0.8}}}};
+  j["engine"] = {
+      {"mode", "speed_of_light"}, {"overlap", "two_batch"}, {"mtp", {{"draft_tokens", 1}, {"acceptance_rate", 0.8}}}};
   Diagnostics d;
   Scenario s = read_scenario(j, "x.json", d);
   ASSERT_TRUE(d.empty()) << d.to_string();
@@ -282,7 +287,8 @@ TEST(StepModel, CommunicationSmsSlowTheOverlappedCompute) {
   const auto& hl = layer(half, "moe");
   double sms = 0;
   if (const NetworkCalibration* cal = find_network_calibration(s.system.name))
-    if (auto it = cal->dispatch_kernels.find("deepep_normal"); it != cal->dispatch_kernels.end()) sms = it->second.num_sms;
+    if (auto it = cal->dispatch_kernels.find("deepep_normal"); it != cal->dispatch_kernels.end())
+      sms = it->second.num_sms;
   ASSERT_GT(sms, 0.0);
   EXPECT_DOUBLE_EQ(r.communication_sms, sms);
   const double units = s.accelerator.compute_units.value;

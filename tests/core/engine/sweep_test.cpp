@@ -22,14 +22,17 @@ std::string write_temp(const std::string& name, const std::string& text) {
   return p;
 }
 
-std::string default_scenario_path() { return repo("scenarios/default.json"); }
+std::string default_scenario_path() {
+  return repo("scenarios/default.json");
+}
 
 std::vector<Diagnostic> sweep_problems(const std::string& text) {
   const std::string p = write_temp("bad.json", text);
   try {
     load_sweep_file(p);
   } catch (const InputError& e) {
-    for (const auto& d : e.diagnostics().items()) EXPECT_EQ(d.file, p);
+    for (const auto& d : e.diagnostics().items())
+      EXPECT_EQ(d.file, p);
     return e.diagnostics().items();
   }
   return {};
@@ -118,7 +121,7 @@ TEST(Sweep, ParetoMarking) {
     p.metrics = {{"thr", thr}, {"lat", lat}, {"cost", thr / 10}};
     return p;
   };
-  std::vector<SweepPoint> pts = {pt(0, 100, 1.0), pt(1, 200, 2.0), pt(2, 150, 2.5), pt(3, 300, 5.0),
+  std::vector<SweepPoint> pts = {pt(0, 100, 1.0), pt(1, 200, 2.0),        pt(2, 150, 2.5), pt(3, 300, 5.0),
                                  pt(4, 90, 0.9),  pt(5, 500, 0.1, false), pt(6, 200, 2.0)};
   const std::vector<ParetoObjective> two = {{"thr", true}, {"lat", false}};
   const auto front = mark_pareto(pts, two);
@@ -143,21 +146,31 @@ TEST(Sweep, BadFilesNameFileAndPointer) {
   EXPECT_TRUE(has_location(d, "/axes/0/path"));
   d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/deployment/nodes", "values": [] } ] })");
   EXPECT_TRUE(has_location(d, "/axes/0/values"));
-  d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/deployment/nodes", "values": [1], "range": {"start": 1, "stop": 2, "step": 1} } ] })");
+  d = sweep_problems(
+      "{" + base +
+      R"(, "axes": [ { "path": "/deployment/nodes", "values": [1], "range": {"start": 1, "stop": 2, "step": 1} } ] })");
   EXPECT_TRUE(has_location(d, "/axes/0"));
-  d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/workload/batch_per_gpu", "range": {"start": 8, "stop": 4, "step": 1} } ] })");
+  d = sweep_problems(
+      "{" + base +
+      R"(, "axes": [ { "path": "/workload/batch_per_gpu", "range": {"start": 8, "stop": 4, "step": 1} } ] })");
   EXPECT_TRUE(has_location(d, "/axes/0/range/stop"));
-  d = sweep_problems("{" + base + R"(, "axes": [ { "paths": ["/deployment/nodes", "/deployment/moe/ep"], "values": [[1, 2], [3]] } ] })");
+  d = sweep_problems(
+      "{" + base +
+      R"(, "axes": [ { "paths": ["/deployment/nodes", "/deployment/moe/ep"], "values": [[1, 2], [3]] } ] })");
   EXPECT_TRUE(has_location(d, "/axes/0/values/1"));
   // A field the scenario format does not know: reported at the axis that sets it.
-  d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/workload/batch_per_gpu", "values": [8] }, { "path": "/deployment/nodez", "values": [4] } ] })");
+  d = sweep_problems(
+      "{" + base +
+      R"(, "axes": [ { "path": "/workload/batch_per_gpu", "values": [8] }, { "path": "/deployment/nodez", "values": [4] } ] })");
   ASSERT_TRUE(has_location(d, "/axes/1/path"));
   // A value of the wrong type for the field.
   d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/workload/batch_per_gpu", "values": ["many"] } ] })");
   EXPECT_TRUE(has_location(d, "/axes/0/path"));
   d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/engine/overlap", "values": ["sometimes"] } ] })");
   EXPECT_TRUE(has_location(d, "/axes/0/path"));
-  d = sweep_problems("{" + base + R"(, "axes": [ { "path": "/workload/batch_per_gpu", "values": [8] } ], "pareto": [ { "metric": "x", "goal": "up" } ], "colour": 1 })");
+  d = sweep_problems(
+      "{" + base +
+      R"(, "axes": [ { "path": "/workload/batch_per_gpu", "values": [8] } ], "pareto": [ { "metric": "x", "goal": "up" } ], "colour": 1 })");
   EXPECT_TRUE(has_location(d, "/pareto/0/goal"));
   EXPECT_TRUE(has_location(d, "/colour"));
   d = sweep_problems(R"({ "base": "no/such/file.json", "axes": [ { "path": "/deployment/nodes", "values": [1] } ] })");
@@ -168,8 +181,9 @@ TEST(Sweep, CliExitsWithStatus2OnBadSweepFile) {
   namespace fs = std::filesystem;
   const fs::path exe = fs::read_symlink("/proc/self/exe").parent_path() / "moescope";
   if (!fs::exists(exe)) GTEST_SKIP() << "moescope binary not built";
-  const std::string p = write_temp("bad_cli.json", R"({ "base": ")" + default_scenario_path() +
-                                                       R"(", "axes": [ { "path": "/deployment/nodez", "values": [4] } ] })");
+  const std::string p =
+      write_temp("bad_cli.json", R"({ "base": ")" + default_scenario_path() +
+                                     R"(", "axes": [ { "path": "/deployment/nodez", "values": [4] } ] })");
   const std::string err = (fs::temp_directory_path() / "moescope_engine_tests" / "err.txt").string();
   const int rc = std::system((exe.string() + " sweep " + p + " 2> " + err + " > /dev/null").c_str());
   ASSERT_TRUE(WIFEXITED(rc));

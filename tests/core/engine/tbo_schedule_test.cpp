@@ -131,7 +131,8 @@ TEST(TboSchedule, IdealBelowRealisticBelowSerialOnRandomCases) {
       const double ideal = ideal_two_batch(v);
       EXPECT_LE(ideal, r.makespan * (1 + 1e-12)) << c;
       EXPECT_LE(r.makespan, serial_halves(v) * (1 + 1e-12)) << c;
-      for (std::size_t i = 1; i < r.layer_end.size(); ++i) EXPECT_LE(r.layer_end[i - 1], r.layer_end[i]);
+      for (std::size_t i = 1; i < r.layer_end.size(); ++i)
+        EXPECT_LE(r.layer_end[i - 1], r.layer_end[i]);
     }
   }
 }

@@ -22,11 +22,13 @@ TEST(HardwareDatabase, RepoLoadsWithoutProblems) {
 
 TEST(HardwareDatabase, EveryFigureHasASource) {
   for (const auto& [name, a] : repo_hwdb().accelerators()) {
-    for (const auto& [t, q] : a.peak_dense_flop_per_s) EXPECT_FALSE(q.source.empty()) << name;
+    for (const auto& [t, q] : a.peak_dense_flop_per_s)
+      EXPECT_FALSE(q.source.empty()) << name;
     EXPECT_FALSE(a.hbm_bandwidth_bytes_per_s.source.empty()) << name;
     EXPECT_TRUE(a.supports(DataType::bf16)) << name;
   }
-  for (const auto& [name, i] : repo_hwdb().interconnects()) EXPECT_FALSE(i.latency_seconds.source.empty()) << name;
+  for (const auto& [name, i] : repo_hwdb().interconnects())
+    EXPECT_FALSE(i.latency_seconds.source.empty()) << name;
 }
 
 TEST(HardwareDatabase, H100Figures) {

@@ -24,7 +24,9 @@ TopologyParams small_params() {
   return p;
 }
 
-double at(const std::vector<double>& m, int g, int a, int b) { return m[static_cast<std::size_t>(a * g + b)]; }
+double at(const std::vector<double>& m, int g, int a, int b) {
+  return m[static_cast<std::size_t>(a * g + b)];
+}
 
 TokenRouting routing(std::initializer_list<std::pair<int, std::vector<int>>> tokens) {
   TokenRouting r;
@@ -89,7 +91,8 @@ TEST(DeepEpLowLatency, SendsOneRowPerExpertAndPadsBuffers) {
   EXPECT_EQ(at(res.scale_up_rows, g, 1, 1), 0.0); // own expert: no transfer
   EXPECT_EQ(res.messages_per_gpu[0], 3.0);
   // Padding: 2 local experts x max tokens per rank (2, GPU 1) x 4 ranks = 16 rows per GPU.
-  for (int d = 0; d < 4; ++d) EXPECT_EQ(res.padded_rows_per_gpu[static_cast<std::size_t>(d)], 16.0);
+  for (int d = 0; d < 4; ++d)
+    EXPECT_EQ(res.padded_rows_per_gpu[static_cast<std::size_t>(d)], 16.0);
   DispatchOptions o;
   o.max_tokens_per_rank = 128;
   const auto& res2 = evaluate_dispatch(*find_dispatch_kernel("deepep_low_latency"), topo, pl, r, kPayload, {}, o, ws);
@@ -161,7 +164,8 @@ TEST(Replicas, SameNodeFirstThenRoundRobin) {
   EXPECT_EQ(at(res.scale_up_rows, 4, 3, 2), 1.0);
   EXPECT_EQ(at(res.scale_up_rows, 4, 1, 0), 1.0);
   double scale_out = 0.0;
-  for (double x : res.scale_out_rows) scale_out += x;
+  for (double x : res.scale_out_rows)
+    scale_out += x;
   EXPECT_EQ(scale_out, 0.0); // replicas keep everything inside the node
 
   // Round robin alternates between replicas regardless of the node.
@@ -241,8 +245,8 @@ TEST(ExpectedValue, MatchesTraceDrivenOnSyntheticRouting) {
       }
       nic_mean = ex.result.dispatch.scale_out_bytes;
       SCOPED_TRACE(std::string(kernel) + " exponent " + std::to_string(exponent));
-      EXPECT_NEAR(nic_mean / trace_nic_mean, 1.0, 0.03);                               // means: near exact
-      EXPECT_NEAR(ex.result.dispatch.busiest_link_bytes / busiest, 1.0, 0.10);         // expected maximum
+      EXPECT_NEAR(nic_mean / trace_nic_mean, 1.0, 0.03);                       // means: near exact
+      EXPECT_NEAR(ex.result.dispatch.busiest_link_bytes / busiest, 1.0, 0.10); // expected maximum
       EXPECT_NEAR(ex.expected_max_expert_tokens_per_gpu / max_gpu, 1.0, 0.10);
     }
   }
@@ -277,7 +281,8 @@ TEST(ExpectedValue, ClosedFormMatchesMatrices) {
     const Topology topo(p);
     // A replica-free placement (the closed form's case), also when 64 is not a multiple of the GPUs.
     std::vector<std::vector<std::int32_t>> lists(64);
-    for (int e = 0; e < 64; ++e) lists[static_cast<std::size_t>(e)] = {(e * 7) % c.gpus_used};
+    for (int e = 0; e < 64; ++e)
+      lists[static_cast<std::size_t>(e)] = {(e * 7) % c.gpus_used};
     const Placement single = Placement::from_lists(c.gpus_used, lists);
     ExpectedRouting er;
     er.tokens_per_gpu = 100;
@@ -298,7 +303,8 @@ TEST(ExpectedValue, ClosedFormMatchesMatrices) {
       EXPECT_TRUE(fast.result.scale_up_rows.empty());
       const auto near = [](const std::vector<double>& a, const std::vector<double>& b, const char* what) {
         ASSERT_EQ(a.size(), b.size()) << what;
-        for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-9 * (1.0 + std::abs(b[i]))) << what << " " << i;
+        for (std::size_t i = 0; i < a.size(); ++i)
+          EXPECT_NEAR(a[i], b[i], 1e-9 * (1.0 + std::abs(b[i]))) << what << " " << i;
       };
       near(fast.result.dispatch_link_bytes, full.result.dispatch_link_bytes, "dispatch links");
       near(fast.result.combine_link_bytes, full.result.combine_link_bytes, "combine links");
@@ -307,10 +313,12 @@ TEST(ExpectedValue, ClosedFormMatchesMatrices) {
       near(fast.result.received_rows_per_gpu, full.result.received_rows_per_gpu, "received");
       near(fast.result.padded_rows_per_gpu, full.result.padded_rows_per_gpu, "padded");
       near(fast.result.messages_per_gpu, full.result.messages_per_gpu, "messages");
-      for (double PhaseCost::*ph : {&PhaseCost::seconds, &PhaseCost::transfer_seconds, &PhaseCost::sm_seconds,
-                             &PhaseCost::latency_seconds, &PhaseCost::message_seconds, &PhaseCost::busiest_link_bytes,
-                             &PhaseCost::max_messages_per_gpu, &PhaseCost::scale_up_bytes, &PhaseCost::scale_out_bytes}) {
-        EXPECT_NEAR(fast.result.dispatch.*ph, full.result.dispatch.*ph, 1e-9 * (1.0 + std::abs(full.result.dispatch.*ph)));
+      for (double PhaseCost::*ph :
+           {&PhaseCost::seconds, &PhaseCost::transfer_seconds, &PhaseCost::sm_seconds, &PhaseCost::latency_seconds,
+            &PhaseCost::message_seconds, &PhaseCost::busiest_link_bytes, &PhaseCost::max_messages_per_gpu,
+            &PhaseCost::scale_up_bytes, &PhaseCost::scale_out_bytes}) {
+        EXPECT_NEAR(fast.result.dispatch.*ph, full.result.dispatch.*ph,
+                    1e-9 * (1.0 + std::abs(full.result.dispatch.*ph)));
         EXPECT_NEAR(fast.result.combine.*ph, full.result.combine.*ph, 1e-9 * (1.0 + std::abs(full.result.combine.*ph)));
       }
       EXPECT_EQ(fast.result.dispatch.busiest_link, full.result.dispatch.busiest_link);
@@ -335,16 +343,19 @@ TEST(Routing, InclusionProbabilitiesAndSampling) {
   const auto pi = inclusion_probabilities(er);
   EXPECT_DOUBLE_EQ(pi[0], 1.0);
   double sum = 0.0;
-  for (double x : pi) sum += x;
+  for (double x : pi)
+    sum += x;
   EXPECT_NEAR(sum, 2.0, 1e-12);
   er.tokens_per_gpu = 4000;
   const TokenRouting r = sample_token_routing(er, 1, 7);
   std::vector<double> freq(4, 0.0);
   for (std::size_t t = 0; t < 4000; ++t) {
     EXPECT_NE(r.experts[2 * t], r.experts[2 * t + 1]);
-    for (int j = 0; j < 2; ++j) freq[static_cast<std::size_t>(r.experts[2 * t + j])] += 1.0 / 4000;
+    for (int j = 0; j < 2; ++j)
+      freq[static_cast<std::size_t>(r.experts[2 * t + j])] += 1.0 / 4000;
   }
-  for (int e = 0; e < 4; ++e) EXPECT_NEAR(freq[static_cast<std::size_t>(e)], pi[static_cast<std::size_t>(e)], 0.03);
+  for (int e = 0; e < 4; ++e)
+    EXPECT_NEAR(freq[static_cast<std::size_t>(e)], pi[static_cast<std::size_t>(e)], 0.03);
 }
 
 } // namespace

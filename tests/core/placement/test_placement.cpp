@@ -48,7 +48,9 @@ trace::ExpertTrace two_families(int per_family = 20, std::uint32_t prefill = 4, 
   return trace::ExpertTrace(m, reqs, ex, {});
 }
 
-std::int32_t node_of_expert(const Placement& p, std::int32_t e, std::int32_t gpn) { return p.replicas_begin(e)[0] / gpn; }
+std::int32_t node_of_expert(const Placement& p, std::int32_t e, std::int32_t gpn) {
+  return p.replicas_begin(e)[0] / gpn;
+}
 
 } // namespace
 
@@ -85,9 +87,11 @@ TEST(RoutingStats, CountsLoadsVectorsAndCoactivation) {
   EXPECT_EQ(s.homing_tokens[0], 4.0);
   EXPECT_EQ(s.traffic_tokens[0], 8.0);
   // request 0 (family A) uses only even experts
-  for (std::size_t e = 1; e < 8; e += 2) EXPECT_EQ(s.traffic(0)[e], 0.0f);
+  for (std::size_t e = 1; e < 8; e += 2)
+    EXPECT_EQ(s.traffic(0)[e], 0.0f);
   double total = 0.0;
-  for (std::size_t e = 0; e < 8; ++e) total += s.layer_load(0)[e];
+  for (std::size_t e = 0; e < 8; ++e)
+    total += s.layer_load(0)[e];
   EXPECT_EQ(total, 4 * 8 * 2.0); // 4 requests x 8 traffic tokens x top-2
   // experts 0 and 2 co-activate (family A), 0 and 1 never
   EXPECT_GT(s.layer_coact(0)[0 * 8 + 2], 0.0f);
@@ -157,7 +161,7 @@ TEST(Homing, BalanceCapLimitsTheFavouriteNode) {
   std::vector<double> w(4, 1.0);
   const auto home = h.assign(vs, w);
   EXPECT_EQ(home, (std::vector<std::int32_t>{1, 1, 0, 0})); // the two most decided get node 0
-  h.balance_cap = 2.0;                                        // cap 4 per node: everyone gets its favourite
+  h.balance_cap = 2.0;                                      // cap 4 per node: everyone gets its favourite
   EXPECT_EQ(h.assign(vs, w), (std::vector<std::int32_t>{0, 0, 0, 0}));
 }
 
@@ -186,7 +190,9 @@ TEST(Eplb, GlobalWithRedundantSlotsHandComputed) {
   // 8 experts, 4 GPUs x 3 slots: replicas of 0, 7, 6, 5; then packing of load / replicas over GPUs, 3 per GPU:
   // GPU0 {0, 6, 2}, GPU1 {0, 6, 1}, GPU2 {4, 3, 5}, GPU3 {7, 7, 5} (both copies of 7 land on GPU 3, as in eplb.py).
   const auto p = eplb_rebalance_layer(std::vector<double>{90, 10, 20, 30, 40, 50, 60, 70}, 12, 1, 1, 4);
-  auto gpus = [&](int e) { return std::vector<std::int32_t>(p.replicas_begin(e), p.replicas_begin(e) + p.replicas(e)); };
+  auto gpus = [&](int e) {
+    return std::vector<std::int32_t>(p.replicas_begin(e), p.replicas_begin(e) + p.replicas(e));
+  };
   EXPECT_EQ(gpus(0), (std::vector<std::int32_t>{0, 1}));
   EXPECT_EQ(gpus(1), (std::vector<std::int32_t>{1}));
   EXPECT_EQ(gpus(2), (std::vector<std::int32_t>{0}));
@@ -223,8 +229,10 @@ TEST(Strategies, EveryStrategyGivesValidPlacementsWithinSlots) {
       for (const auto& p : plan.layers) {
         EXPECT_NO_THROW(p.check()) << st->name();
         std::vector<int> per_gpu(4, 0);
-        for (auto g : p.replica_gpus) ++per_gpu[std::size_t(g)];
-        for (int c : per_gpu) EXPECT_LE(c, slots) << st->name() << " slots " << slots;
+        for (auto g : p.replica_gpus)
+          ++per_gpu[std::size_t(g)];
+        for (int c : per_gpu)
+          EXPECT_LE(c, slots) << st->name() << " slots " << slots;
         // 12 slots for 8 experts: some replicas (not for round-robin, whose third slot repeats the first; nor for EPLB
         // with equal loads, whose packing may put both copies of an expert on one GPU, as eplb.py does)
         if (slots == 3 && st->name() != "round-robin" && st->name().rfind("eplb", 0) != 0) {
@@ -243,8 +251,8 @@ TEST(Strategies, KnownOptimumFamiliesOnOneNodeZeroHeldOutTraffic) {
   const auto train = compute_stats(tr, split.train);
   const auto test = compute_stats(tr, split.test);
   PlacementTopology topo{2, 2, 2};
-  const auto linear = evaluate_plan(find_placement_strategy("linear")->fit(PlacementProblem{train, topo, FitOptions{}}),
-                                    test, topo);
+  const auto linear =
+      evaluate_plan(find_placement_strategy("linear")->fit(PlacementProblem{train, topo, FitOptions{}}), test, topo);
   EXPECT_GT(linear.total.inter_node_pairs, 0.0);
   for (const char* name : {"activation-kmeans", "joint-minmax", "coact-partition"}) {
     const auto plan = find_placement_strategy(name)->fit(PlacementProblem{train, topo, FitOptions{}});
@@ -252,7 +260,8 @@ TEST(Strategies, KnownOptimumFamiliesOnOneNodeZeroHeldOutTraffic) {
       // the even experts on one node, the odd ones on the other
       const auto n0 = node_of_expert(p, 0, 2), n1 = node_of_expert(p, 1, 2);
       EXPECT_NE(n0, n1) << name;
-      for (int e = 0; e < 8; ++e) EXPECT_EQ(node_of_expert(p, e, 2), e % 2 == 0 ? n0 : n1) << name << " expert " << e;
+      for (int e = 0; e < 8; ++e)
+        EXPECT_EQ(node_of_expert(p, e, 2), e % 2 == 0 ? n0 : n1) << name << " expert " << e;
     }
     const auto r = evaluate_plan(plan, test, topo);
     EXPECT_EQ(r.total.inter_node_pairs, 0.0) << name;
@@ -309,8 +318,8 @@ TEST(Evaluation, AllToAllTimeThroughTheNetworkModel) {
   eo.all_to_all_time = true;
   const auto lin = evaluate_plan(find_placement_strategy("linear")->fit(PlacementProblem{train, topo, FitOptions{}}),
                                  test, topo, eo);
-  const auto ours = evaluate_plan(find_placement_strategy("joint-minmax")->fit(PlacementProblem{train, topo, FitOptions{}}),
-                                  test, topo, eo);
+  const auto ours = evaluate_plan(
+      find_placement_strategy("joint-minmax")->fit(PlacementProblem{train, topo, FitOptions{}}), test, topo, eo);
   ASSERT_GT(lin.total.a2a_normal_seconds, 0.0);
   ASSERT_GT(lin.total.a2a_low_latency_seconds, 0.0);
   ASSERT_GE(ours.total.a2a_normal_seconds, 0.0);

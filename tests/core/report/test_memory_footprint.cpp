@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "report/eval_report.hpp"
 #include "compute/memory_footprint.hpp"
+#include "report/eval_report.hpp"
 #include "util/data_paths.hpp"
 
 using namespace moescope;
@@ -56,7 +56,8 @@ TEST(MemoryFootprint, DoesNotFitIsReported) {
 }
 
 TEST(EvalReport, HasDeploymentAndMemorySections) {
-  auto r = resolve(R"({"model": "qwen3-235b-a22b", "system": "gb200-nvl72", "deployment": {"nodes": 1, "gpus_per_node": 64,
+  auto r =
+      resolve(R"({"model": "qwen3-235b-a22b", "system": "gb200-nvl72", "deployment": {"nodes": 1, "gpus_per_node": 64,
       "attention": {"tp": 4}}, "workload": {"batch_per_gpu": 8, "input_tokens": 1024}})");
   EvalReport report = evaluate_scenario(r);
   EXPECT_EQ(report.json["deployment"]["moe_ep"], 64);

@@ -56,13 +56,12 @@ TEST_F(Fixture, RedundantSlotsAllowEp72) {
 }
 
 TEST_F(Fixture, OverridesReplaceFiguresAndSayWhere) {
-  auto r = resolve_scenario(
-      parse(R"({"model": "deepseek-v3", "system": "dgx-h100", "deployment": {"nodes": 2},
+  auto r = resolve_scenario(parse(R"({"model": "deepseek-v3", "system": "dgx-h100", "deployment": {"nodes": 2},
                "workload": {"input_tokens": 1024},
                "hardware_overrides": {"accelerator_fields": {"hbm_bandwidth_bytes_per_s": 5e12,
                                                              "peak_dense_flop_per_s": {"fp8": 3e15}},
                                       "scale_out": {"nics_per_accelerator": 2}}})"),
-      hwdb(), catalog());
+                            hwdb(), catalog());
   EXPECT_EQ(r.accelerator.hbm_bandwidth_bytes_per_s.value, 5e12);
   EXPECT_EQ(r.accelerator.hbm_bandwidth_bytes_per_s.source, "scenario override");
   EXPECT_EQ(r.accelerator.peak_flop_per_s(DataType::fp8), 3e15);

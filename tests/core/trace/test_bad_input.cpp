@@ -49,7 +49,8 @@ TEST(BadInput, TruncatedGzipNamesFileAndOffset) {
 TEST(BadInput, CorruptGzip) {
   ScratchDir dir;
   std::string bytes = gzip(std::string(kHeader) + "1,0,a,\"[1, 2, 3, 4, 5, 6]\"\n");
-  for (std::size_t i = 12; i < bytes.size() - 8; ++i) bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+  for (std::size_t i = 12; i < bytes.size() - 8; ++i)
+    bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
   const std::string path = dir.file("prompt_1_data.csv.gz");
   write_text(path, bytes);
   const std::string msg = error_of(path, with_format("deepseek-csv"));
@@ -108,7 +109,8 @@ TEST(BadInput, MissingLayer) {
   write_text(dir.file("p/prompt_2_data.csv"), std::string(kHeader) + "1,0,a,\"[1, 2]\"\n");
   EXPECT_THAT(error_of(dir.path() + "/p"), HasSubstr("prompt_2_data.csv: layer 2 is missing"));
   // An ESFT task directory without expert_weights_2.
-  for (int L : {1, 3}) write_gzip(dir.file("t/expert_weights_" + std::to_string(L) + ".txt.gz"), "1\t2\t3\t4\t5\t6\t\t1\t1\t1\t1\t1\t1\n");
+  for (int L : {1, 3})
+    write_gzip(dir.file("t/expert_weights_" + std::to_string(L) + ".txt.gz"), "1\t2\t3\t4\t5\t6\t\t1\t1\t1\t1\t1\t1\n");
   EXPECT_THAT(error_of(dir.path() + "/t"), HasSubstr("layer 2 is missing: no expert_weights_2"));
   // A Llama 4 step where a MoE layer is null.
   const std::string json = dir.file("r.json");
@@ -116,7 +118,9 @@ TEST(BadInput, MissingLayer) {
   EXPECT_THAT(error_of(json), HasSubstr("MoE layer 3 is missing or null"));
   // A Switch file listing a layer it has no counts for.
   const std::string sw = dir.file("s.json");
-  write_text(sw, R"({"format":"3D_layer_expert_frequency","num_experts":4,"layers":[1,3],"expert_usage_by_layer":{"1":{"0":5}}})");
+  write_text(
+      sw,
+      R"({"format":"3D_layer_expert_frequency","num_experts":4,"layers":[1,3],"expert_usage_by_layer":{"1":{"0":5}}})");
   EXPECT_THAT(error_of(sw), HasSubstr("/expert_usage_by_layer/3: layer 3 is missing"));
 }
 

@@ -26,7 +26,8 @@ ExpertTrace tiny_trace(bool weights) {
   std::vector<std::uint16_t> ex = {0, 1, 2, 3, /*t1*/ 1, 0, 3, 2, /*t2*/ 0, 2, 1, 3, /*t3*/ 3, 1, 0, 2};
   std::vector<float> w;
   if (weights)
-    for (std::size_t i = 0; i < ex.size(); ++i) w.push_back(0.5f + float(i));
+    for (std::size_t i = 0; i < ex.size(); ++i)
+      w.push_back(0.5f + float(i));
   return ExpertTrace(m, reqs, ex, w);
 }
 
@@ -49,9 +50,9 @@ TEST(Representation, RejectsInconsistentInput) {
   m.top_k = 1;
   m.moe_layer_ids = {0};
   m.domains = {"a"};
-  EXPECT_THROW(ExpertTrace(m, {{"r", 0, 0, 2, 0}}, {0}, {}), InputError);           // too few ids
-  EXPECT_THROW(ExpertTrace(m, {{"r", 0, 1, 1, 0}}, {0}, {}), InputError);           // gap before the request
-  EXPECT_THROW(ExpertTrace(m, {{"r", 1, 0, 1, 0}}, {0}, {}), InputError);           // unknown domain
+  EXPECT_THROW(ExpertTrace(m, {{"r", 0, 0, 2, 0}}, {0}, {}), InputError); // too few ids
+  EXPECT_THROW(ExpertTrace(m, {{"r", 0, 1, 1, 0}}, {0}, {}), InputError); // gap before the request
+  EXPECT_THROW(ExpertTrace(m, {{"r", 1, 0, 1, 0}}, {0}, {}), InputError); // unknown domain
   try {
     ExpertTrace(m, {{"r", 0, 0, 1, 0}}, {4}, {});
     FAIL();
@@ -88,19 +89,23 @@ TEST(Representation, SplitIsDeterministicStratifiedAndOrderIndependent) {
   EXPECT_EQ(a.train.size() + a.test.size(), 20u);
   // Reversing the request order selects the same request ids.
   std::vector<std::size_t> rev;
-  for (std::size_t r = 20; r-- > 0;) rev.push_back(r);
+  for (std::size_t r = 20; r-- > 0;)
+    rev.push_back(r);
   const auto reversed = t.subset(rev);
   const auto c = split_requests(reversed, 0.25, 7);
   std::set<std::string> ids_a, ids_c;
-  for (auto r : a.test) ids_a.insert(t.request(r).id);
-  for (auto r : c.test) ids_c.insert(reversed.request(r).id);
+  for (auto r : a.test)
+    ids_a.insert(t.request(r).id);
+  for (auto r : c.test)
+    ids_c.insert(reversed.request(r).id);
   EXPECT_EQ(ids_a, ids_c);
   EXPECT_NE(split_requests(t, 0.25, 8).test, a.test); // the seed matters
   // Stratified: both domains of the ESFT sample are in the test set.
   const auto& e = load_tokens(data_dir() + "/esft");
   const auto s = split_requests(e, 0.5);
   std::set<std::uint32_t> doms;
-  for (auto r : s.test) doms.insert(e.request(r).domain);
+  for (auto r : s.test)
+    doms.insert(e.request(r).domain);
   EXPECT_EQ(doms.size(), 2u);
 }
 
@@ -121,9 +126,11 @@ TEST(Binary, TokenTraceRoundTripsThroughAFile) {
     EXPECT_EQ(b.request(0).id, "r0");
     EXPECT_EQ(b.request(0).decode_tokens, 1u);
     EXPECT_EQ(b.request(1).domain, 1u);
-    EXPECT_TRUE(std::equal(t.expert_data().begin(), t.expert_data().end(), b.expert_data().begin(), b.expert_data().end()));
+    EXPECT_TRUE(
+        std::equal(t.expert_data().begin(), t.expert_data().end(), b.expert_data().begin(), b.expert_data().end()));
     EXPECT_EQ(b.has_weights(), weights);
-    EXPECT_TRUE(std::equal(t.weight_data().begin(), t.weight_data().end(), b.weight_data().begin(), b.weight_data().end()));
+    EXPECT_TRUE(
+        std::equal(t.weight_data().begin(), t.weight_data().end(), b.weight_data().begin(), b.weight_data().end()));
     // Re-encoding gives the same bytes.
     EXPECT_EQ(encode_binary(back), encode_binary(t));
   }

@@ -17,8 +17,12 @@ using namespace testing;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const ExpertTrace& tokens(const AnyTrace& t) { return std::get<ExpertTrace>(t); }
-const ExpertCountTrace& counts(const AnyTrace& t) { return std::get<ExpertCountTrace>(t); }
+const ExpertTrace& tokens(const AnyTrace& t) {
+  return std::get<ExpertTrace>(t);
+}
+const ExpertCountTrace& counts(const AnyTrace& t) {
+  return std::get<ExpertCountTrace>(t);
+}
 
 std::vector<std::uint16_t> ids(const ExpertTrace& t, std::uint64_t token, std::uint32_t layer) {
   const auto s = t.experts(token, layer);
@@ -102,12 +106,11 @@ TEST(DeepSeekCsv, TokenTextWithQuotesAndCommasIsParsed) {
 
 TEST(DeepSeekCsv, QuotedFieldMaySpanLinesAndPlainFilesWork) {
   ScratchDir dir;
-  write_text(dir.file("prompt_1_data.csv"),
-             "Layer ID,Batch Number,Token,Activated Expert IDs\r\n"
-             "1,0,\"multi\nline, \"\"text\"\"\",\"[1, 2]\"\r\n"
-             "1,0,b,\"[3, 4]\"\r\n"
-             "2,0,\"multi\nline, \"\"text\"\"\",\"[5, 6]\"\r\n"
-             "2,0,b,\"[7, 0]\"\r\n");
+  write_text(dir.file("prompt_1_data.csv"), "Layer ID,Batch Number,Token,Activated Expert IDs\r\n"
+                                            "1,0,\"multi\nline, \"\"text\"\"\",\"[1, 2]\"\r\n"
+                                            "1,0,b,\"[3, 4]\"\r\n"
+                                            "2,0,\"multi\nline, \"\"text\"\"\",\"[5, 6]\"\r\n"
+                                            "2,0,b,\"[7, 0]\"\r\n");
   const auto& t = load_tokens(dir.file("prompt_1_data.csv"));
   EXPECT_EQ(t.num_tokens(), 2u);
   EXPECT_EQ(t.top_k(), 2u);
@@ -132,7 +135,8 @@ TEST(DeepSeekCsv, BundledBinarySampleHoldsTheFirstTwentyPrompts) {
 TEST(Llama4Json, DenseLayersAreNullAndOnlyOddLayersAreMoE) {
   const auto& t = load_tokens(data_dir() + "/llama4");
   ASSERT_EQ(t.num_layers(), 24u);
-  for (std::uint32_t l = 0; l < 24; ++l) EXPECT_EQ(t.metadata().moe_layer_ids[l], int(2 * l + 1));
+  for (std::uint32_t l = 0; l < 24; ++l)
+    EXPECT_EQ(t.metadata().moe_layer_ids[l], int(2 * l + 1));
   EXPECT_EQ(t.top_k(), 1u);
   EXPECT_EQ(t.num_experts(), 128u);
 }
@@ -166,8 +170,10 @@ TEST(Llama4Json, RepeatedFewShotPrefixSkewsPrefillLoad) {
     std::fill(pre.begin(), pre.end(), 0);
     std::fill(dec.begin(), dec.end(), 0);
     for (const auto& r : t.requests()) {
-      for (auto tok = r.prefill().begin; tok < r.prefill().end; ++tok) pre[t.experts(tok, l)[0]] += 1;
-      for (auto tok = r.decode().begin; tok < r.decode().end; ++tok) dec[t.experts(tok, l)[0]] += 1;
+      for (auto tok = r.prefill().begin; tok < r.prefill().end; ++tok)
+        pre[t.experts(tok, l)[0]] += 1;
+      for (auto tok = r.decode().begin; tok < r.decode().end; ++tok)
+        dec[t.experts(tok, l)[0]] += 1;
     }
     pre_gini += gini(pre);
     dec_gini += gini(dec);
@@ -209,7 +215,8 @@ TEST(OlmoeCounts, StringKeyedCountersBecomePerLayerCounts) {
   ASSERT_EQ(c.domains.size(), 1u);
   EXPECT_EQ(c.domains[0].name, "arxiv");
   std::uint64_t sum = 0;
-  for (std::uint32_t e = 0; e < 64; ++e) sum += c.count(0, 0, e);
+  for (std::uint32_t e = 0; e < 64; ++e)
+    sum += c.count(0, 0, e);
   EXPECT_EQ(sum % 8, 0u);
   EXPECT_EQ(c.domains[0].tokens, sum / 8);
 }
@@ -227,7 +234,8 @@ TEST(OlmoeCounts, ModelDirectoryJoinsDomainsWithTheirCrossLayerPairs) {
   EXPECT_EQ(p.to_layer, 1u);
   for (std::uint32_t x = 0; x < 8; ++x) {
     std::uint64_t row = 0;
-    for (std::uint32_t y = 0; y < 8; ++y) row += p.matrix[x * 8 + y];
+    for (std::uint32_t y = 0; y < 8; ++y)
+      row += p.matrix[x * 8 + y];
     EXPECT_EQ(row, c.count(p.domain, 0, x));
   }
   EXPECT_EQ(c.domains[0].tokens, 208896u); // 417792 selections / top-2

@@ -39,7 +39,8 @@ TEST(Primitives, Correlations) {
   EXPECT_NEAR(spearman(std::vector<double>{1, 2, 3, 4}, std::vector<double>{1, 8, 27, 64}), 1.0, 1e-15);
   EXPECT_NEAR(spearman(std::vector<double>{1, 2, 3, 4}, std::vector<double>{1, 3, 2, 4}), 0.8, 1e-15);
   EXPECT_NEAR(spearman(std::vector<double>{1, 2, 2, 3}, std::vector<double>{1, 3, 3, 4}), 1.0, 1e-15);
-  EXPECT_NEAR(spearman(std::vector<double>{2, 1, 1, 0}, std::vector<double>{1, 2, 0, 3}), -3.0 / std::sqrt(22.5), 1e-15);
+  EXPECT_NEAR(spearman(std::vector<double>{2, 1, 1, 0}, std::vector<double>{1, 2, 0, 3}), -3.0 / std::sqrt(22.5),
+              1e-15);
 }
 
 TEST(Primitives, JensenShannonAndMutualInformation) {
@@ -138,7 +139,8 @@ TEST(TraceStats, DomainsDriftAndClassificationByHand) {
   std::vector<RequestInfo> reqs;
   std::vector<std::uint16_t> ex = {0, 0, 2, 2, 1, 1, 3, 3};
   const std::uint32_t dom[] = {0, 0, 1, 1, 0, 0, 1, 1};
-  for (std::uint32_t i = 0; i < 8; ++i) reqs.push_back({"q" + std::to_string(i), dom[i], i, 1, 0});
+  for (std::uint32_t i = 0; i < 8; ++i)
+    reqs.push_back({"q" + std::to_string(i), dom[i], i, 1, 0});
   const ExpertTrace t(m, reqs, ex, {});
   StatsOptions o;
   o.windows = 2;
@@ -200,7 +202,8 @@ TEST(TraceStats, CountTracesGetLoadDomainsAndCrossLayerAffinity) {
 
 TEST(TraceStats, JsonCarriesEverySection) {
   const auto j = stats_to_json(compute_stats(import_trace(data_dir() + "/llama4")));
-  for (const char* key : {"load", "drift", "domains", "prefill_decode", "coactivation"}) EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* key : {"load", "drift", "domains", "prefill_decode", "coactivation"})
+    EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["layers"], 24);
   EXPECT_EQ(j["load"]["layers"].size(), 24u);
 }

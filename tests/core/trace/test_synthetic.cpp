@@ -21,7 +21,9 @@ namespace {
 using namespace testing;
 using ::testing::HasSubstr;
 
-ExpertTrace sample() { return load_tokens(data_dir() + "/deepseek-v2-lite-chat-20.mst"); }
+ExpertTrace sample() {
+  return load_tokens(data_dir() + "/deepseek-v2-lite-chat-20.mst");
+}
 
 // Tolerances (stated in docs/traces.md, "Synthetic routing"): per layer, synthetic vs held-out differs by at most
 // `slack` plus twice what separates the two real halves (the noise floor of the comparison).
@@ -80,7 +82,8 @@ TEST(Synthetic, DeterministicGivenSeed) {
   ASSERT_EQ(a.num_tokens(), 10000u);
   EXPECT_TRUE(std::ranges::equal(a.expert_data(), b.expert_data()));
   ASSERT_EQ(a.num_requests(), b.num_requests());
-  for (std::size_t r = 0; r < a.num_requests(); ++r) EXPECT_EQ(a.request(r).prefill_tokens, b.request(r).prefill_tokens);
+  for (std::size_t r = 0; r < a.num_requests(); ++r)
+    EXPECT_EQ(a.request(r).prefill_tokens, b.request(r).prefill_tokens);
   shape.seed = 8;
   const auto c = generate_synthetic(model, shape);
   EXPECT_FALSE(std::ranges::equal(a.expert_data(), c.expert_data()));
@@ -103,7 +106,8 @@ TEST(Synthetic, DeterministicGivenSeed) {
 TEST(Synthetic, ResampledCurveKeepsLorenzCurve) {
   // A skewed 64-expert curve resampled to 256: the cumulative share at every source quantile i/64 is unchanged.
   std::vector<double> src(64);
-  for (std::size_t i = 0; i < src.size(); ++i) src[i] = 1.0 / std::pow(double(i + 1), 0.8);
+  for (std::size_t i = 0; i < src.size(); ++i)
+    src[i] = 1.0 / std::pow(double(i + 1), 0.8);
   std::sort(src.begin(), src.end(), std::greater<>());
   const double total = std::accumulate(src.begin(), src.end(), 0.0);
   const auto out = resample_popularity_curve(src, 256);
@@ -113,7 +117,8 @@ TEST(Synthetic, ResampledCurveKeepsLorenzCurve) {
   double cs = 0, co = 0;
   for (std::size_t i = 0; i < 64; ++i) {
     cs += src[i] / total;
-    for (std::size_t j = 0; j < 4; ++j) co += out[4 * i + j];
+    for (std::size_t j = 0; j < 4; ++j)
+      co += out[4 * i + j];
     EXPECT_NEAR(co, cs, 1e-12);
   }
   EXPECT_NEAR(gini(out), gini(src), 0.01);
@@ -125,7 +130,8 @@ TEST(Synthetic, ResampledCurveKeepsLorenzCurve) {
   cs = 0;
   for (std::size_t i = 0; i < 16; ++i) {
     cd += down[i];
-    for (std::size_t j = 0; j < 4; ++j) cs += src[4 * i + j] / total;
+    for (std::size_t j = 0; j < 4; ++j)
+      cs += src[4 * i + j] / total;
     EXPECT_NEAR(cd, cs, 1e-12);
   }
 }
@@ -135,7 +141,8 @@ TEST(Synthetic, DeepSeekV3ShapeKeepsPopularityShape) {
   auto model = fit_synthetic(train);
   // Without the request-level tilt (which adds the sampling noise of a few requests), the generated load is the
   // resampled profile plus multinomial noise only.
-  for (auto& l : model.layers) l.alpha[0].value = l.alpha[1].value = 1e12;
+  for (auto& l : model.layers)
+    l.alpha[0].value = l.alpha[1].value = 1e12;
   SyntheticShape shape;
   shape.num_experts = 256;
   shape.num_layers = 58;
@@ -165,7 +172,8 @@ TEST(Synthetic, DeepSeekV3ShapeKeepsPopularityShape) {
   EXPECT_NEAR(syn_gini, src_gini, 0.03);
   // Expert ids are permuted per layer: the hottest expert is not the same everywhere.
   std::vector<std::uint32_t> hottest;
-  for (const auto& l : stats.layers) hottest.push_back(l.hottest[0].expert);
+  for (const auto& l : stats.layers)
+    hottest.push_back(l.hottest[0].expert);
   std::sort(hottest.begin(), hottest.end());
   EXPECT_GT(std::unique(hottest.begin(), hottest.end()) - hottest.begin(), 10);
 }
@@ -225,8 +233,8 @@ TEST(Synthetic, CliWritesTargetShapeAndCompares) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("\"held_out\""));
   // Bad arguments: exit status 2.
-  EXPECT_EQ(run_cli("trace synth " + in).status, 2);                                       // nothing to do
-  EXPECT_EQ(run_cli("trace synth " + in + " --top-k 300 -o " + dir.file("x.mst")).status, 2); // top-k > experts
+  EXPECT_EQ(run_cli("trace synth " + in).status, 2);                                             // nothing to do
+  EXPECT_EQ(run_cli("trace synth " + in + " --top-k 300 -o " + dir.file("x.mst")).status, 2);    // top-k > experts
   EXPECT_EQ(run_cli("trace synth " + data_dir() + "/switch -o " + dir.file("y.mst")).status, 2); // counts only
   EXPECT_EQ(run_cli("trace synth " + in + " --compare --test-fraction 0").status, 2);
 }

@@ -15,13 +15,19 @@
 
 namespace moescope::trace::testing {
 
-inline std::string data_dir() { return std::string(MOESCOPE_TEST_DATA_DIR) + "/traces"; }
-inline std::string shared_traces() { return std::string(MOESCOPE_SHARED_DIR) + "/traces"; }
-inline bool have_shared() { return std::filesystem::exists(shared_traces() + "/README.md"); }
+inline std::string data_dir() {
+  return std::string(MOESCOPE_TEST_DATA_DIR) + "/traces";
+}
+inline std::string shared_traces() {
+  return std::string(MOESCOPE_SHARED_DIR) + "/traces";
+}
+inline bool have_shared() {
+  return std::filesystem::exists(shared_traces() + "/README.md");
+}
 
-#define SKIP_WITHOUT_SHARED()                                                                          \
-  do {                                                                                                 \
-    if (!::moescope::trace::testing::have_shared()) GTEST_SKIP() << "../shared/traces is not present"; \
+#define SKIP_WITHOUT_SHARED()                                                                                          \
+  do {                                                                                                                 \
+    if (!::moescope::trace::testing::have_shared()) GTEST_SKIP() << "../shared/traces is not present";                 \
   } while (0)
 
 // Imports and unwraps by value (binding a reference into a temporary AnyTrace would dangle).
@@ -77,14 +83,17 @@ inline std::string gzip(const std::string& text) {
   return out;
 }
 
-inline void write_gzip(const std::string& path, const std::string& text) { write_text(path, gzip(text)); }
+inline void write_gzip(const std::string& path, const std::string& text) {
+  write_text(path, gzip(text));
+}
 
 inline std::string gunzip_file(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   std::string out;
   char buf[65536];
   int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, n);
+  while ((n = gzread(f, buf, sizeof buf)) > 0)
+    out.append(buf, n);
   gzclose(f);
   return out;
 }
@@ -110,15 +119,16 @@ inline CliResult run_cli(const std::string& args) {
   if (!p) return r;
   char buf[4096];
   std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    r.output.append(buf, n);
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
 
-#define SKIP_WITHOUT_CLI()                                                                      \
-  do {                                                                                          \
-    if (::moescope::trace::testing::cli_path().empty()) GTEST_SKIP() << "moescope CLI not built"; \
+#define SKIP_WITHOUT_CLI()                                                                                             \
+  do {                                                                                                                 \
+    if (::moescope::trace::testing::cli_path().empty()) GTEST_SKIP() << "moescope CLI not built";                      \
   } while (0)
 
 } // namespace moescope::trace::testing

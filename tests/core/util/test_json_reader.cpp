@@ -54,7 +54,9 @@ TEST(JsonReader, MalformedJsonGivesLineAndColumn) {
   EXPECT_EQ(diags.items()[0].location.rfind("line 3", 0), 0u) << diags.items()[0].location;
 }
 
-TEST(JsonReader, PointerEscaping) { EXPECT_EQ(json_pointer_escape("a/b~c"), "a~1b~0c"); }
+TEST(JsonReader, PointerEscaping) {
+  EXPECT_EQ(json_pointer_escape("a/b~c"), "a~1b~0c");
+}
 
 TEST(DataType, BytesAndScales) {
   EXPECT_EQ(bytes_per_element(DataType::bf16), 2.0);
