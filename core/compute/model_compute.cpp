@@ -301,7 +301,7 @@ StepCompute compute_step(const ResolvedScenario& s, Phase phase, const ComputeEn
   const auto& dt = s.scenario.workload.dtypes;
   if (m.is_moe()) {
     step.routing_note = s.scenario.routing.kind == RoutingKind::trace
-                            ? "trace routing is not modelled by the compute section yet: uniform loads used"
+                            ? "trace routing: this section uses uniform loads; the engine section replays the trace"
                             : "linear placement; the busiest GPU's experts set the routed-expert time";
   }
   for (const auto& c : compute_components())

@@ -198,10 +198,8 @@ struct TraceEntry {
 };
 
 std::string trace_path(const ResolvedScenario& s) {
-  namespace fs = std::filesystem;
-  fs::path p(s.scenario.routing.trace_file);
-  if (p.is_relative() && !s.scenario.file.empty()) p = fs::path(s.scenario.file).parent_path() / p;
-  return p.string();
+  // read_scenario already resolved the path relative to the scenario file (and made it absolute).
+  return s.scenario.routing.trace_file;
 }
 
 TraceEntry& trace_entry(const std::string& path, const std::string& format) {

@@ -27,7 +27,8 @@ MoeLayerNetwork evaluate_moe_layer_network(const ResolvedScenario& s, Phase phas
   const auto top_k = static_cast<std::int32_t>(s.model.moe.top_k);
   out.placement_strategy = "linear";
   if (s.scenario.placement.strategy != "linear")
-    out.note = "placement strategy \"" + s.scenario.placement.strategy + "\" is not available yet; linear used. ";
+    out.note = "this section is the expected-value view with linear placement; placement strategy \"" +
+               s.scenario.placement.strategy + "\" is evaluated in the end-to-end (engine) section. ";
   const Placement placement =
       Placement::linear(experts, out.ep_gpus, static_cast<std::int32_t>(d.expert_slots_per_gpu));
 
@@ -37,7 +38,7 @@ MoeLayerNetwork evaluate_moe_layer_network(const ResolvedScenario& s, Phase phas
   routing.power_law_exponent =
       s.scenario.routing.kind == RoutingKind::power_law ? s.scenario.routing.power_law_exponent : 0.0;
   if (s.scenario.routing.kind == RoutingKind::trace)
-    out.note += "trace routing is evaluated as uniform in expected-value mode. ";
+    out.note += "Trace routing is taken as uniform here; the engine section replays the trace. ";
   const auto& w = s.scenario.workload;
   out.tokens_per_gpu =
       decode ? static_cast<double>(w.batch_per_gpu)

@@ -148,10 +148,14 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
       s.routing.kind = RoutingKind::trace;
       s.routing.trace_file = rt->string("file");
       s.routing.trace_format = rt->string_or("format", "auto");
-      if (!s.routing.trace_file.empty() && !file.empty()) {
+      // Resolved once, here, relative to the scenario file, and made absolute so that a scenario written back
+      // to JSON (sweeps, reports) and read again names the same file.
+      if (!s.routing.trace_file.empty()) {
         std::filesystem::path p(s.routing.trace_file);
-        if (p.is_relative())
-          s.routing.trace_file = (std::filesystem::path(file).parent_path() / p).lexically_normal().string();
+        if (p.is_relative() && !file.empty()) p = std::filesystem::path(file).parent_path() / p;
+        std::error_code ec;
+        std::filesystem::path absolute = std::filesystem::absolute(p, ec);
+        s.routing.trace_file = (ec ? p : absolute).lexically_normal().string();
       }
     }
     rt->finish();

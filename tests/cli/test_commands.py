@@ -90,3 +90,24 @@ def test_default_scenario_memory(run, tmp_path):
     # MLA KV cache: (512 + 64) bf16 values per token per layer, 61 layers, 128 sequences of 3072 tokens
     assert mem["kv_cache_per_gpu_bytes"] == pytest.approx(576 * 2 * 61 * 128 * 3072, rel=1e-9)
     assert mem["fits"] is True
+
+
+def test_trace_scenario_uses_the_named_strategy(run, tmp_path):
+    out = tmp_path / "trace.json"
+    r = run("eval", REPO / "scenarios" / "deepseek-v2-lite-trace-2x8-h100.json", "-o", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "joint-minmax" in text
+    assert "deepseek-v2-lite-chat-20.mst" in text
+
+
+def test_unknown_placement_strategy_is_named(run, tmp_path):
+    scenario = json.loads((REPO / "scenarios" / "deepseek-v2-lite-trace-2x8-h100.json").read_text())
+    scenario["placement"]["strategy"] = "joint-maxmin"
+    scenario["routing"]["file"] = str(REPO / "tests" / "data" / "traces" / "deepseek-v2-lite-chat-20.mst")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(scenario))
+    r = run("eval", path)
+    assert r.returncode == 2
+    assert "/placement/strategy" in r.stderr and 'unknown placement strategy "joint-maxmin"' in r.stderr
+    assert "joint-minmax" in r.stderr
