@@ -236,24 +236,12 @@ public:
   }
 
   AnyTrace import(const std::string& path, const ImportOptions& options) const override {
-    if (!detail::is_directory(path)) {
-      const std::string dir_label = detail::base_name(std::filesystem::path(path).parent_path().string());
-      return import_files({path}, options.domain.empty() ? dir_label : options.domain, options);
-    }
-    std::vector<std::string> files;
-    for (const auto& f : detail::list_files(path, false))
-      if (is_json(detail::base_name(f))) files.push_back(f);
-    if (!files.empty())
-      return import_files(files, options.domain.empty() ? detail::base_name(path) : options.domain, options);
-    std::vector<ExpertTrace> parts;
-    for (const auto& sub : detail::list_subdirs(path)) {
-      std::vector<std::string> sub_files;
-      for (const auto& f : detail::list_files(sub, false))
-        if (is_json(detail::base_name(f))) sub_files.push_back(f);
-      if (!sub_files.empty()) parts.push_back(import_files(sub_files, detail::base_name(sub), options));
-    }
-    if (parts.empty()) throw InputError(path, "", "no .json request file found");
-    return merge_traces(std::move(parts), path);
+    return detail::import_request_files(
+        path, options, [](const std::string& name) { return is_json(name); },
+        [this](const std::vector<std::string>& files, const std::string& domain, const ImportOptions& o) {
+          return import_files(files, domain, o);
+        },
+        "no .json request file found");
   }
 
   AnyTrace import_memory(std::string_view data, const std::string& label, const ImportOptions& options) const override {

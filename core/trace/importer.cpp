@@ -168,5 +168,27 @@ long long number_after(std::string_view text, std::string_view prefix) {
   return v;
 }
 
+AnyTrace import_request_files(const std::string& path, const ImportOptions& options,
+                              const std::function<bool(const std::string& file_name)>& is_data_file,
+                              const ImportFiles& import_files, const std::string& none_found_message) {
+  if (!is_directory(path)) {
+    const std::string dir_label = base_name(std::filesystem::path(path).parent_path().string());
+    return import_files({path}, options.domain.empty() ? dir_label : options.domain, options);
+  }
+  auto data_files = [&](const std::string& dir) {
+    std::vector<std::string> files;
+    for (const auto& f : list_files(dir, false))
+      if (is_data_file(base_name(f))) files.push_back(f);
+    return files;
+  };
+  if (auto files = data_files(path); !files.empty())
+    return import_files(files, options.domain.empty() ? base_name(path) : options.domain, options);
+  std::vector<ExpertTrace> parts;
+  for (const auto& sub : list_subdirs(path))
+    if (auto files = data_files(sub); !files.empty()) parts.push_back(import_files(files, base_name(sub), options));
+  if (parts.empty()) throw InputError(path, "", none_found_message);
+  return merge_traces(std::move(parts), path);
+}
+
 } // namespace detail
 } // namespace moescope::trace

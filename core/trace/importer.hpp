@@ -2,6 +2,7 @@
 // Trace importers: one per source format, behind one interface, found through a registry. The format of a file or
 // directory is detected from its content (each importer rates the first bytes), or named explicitly.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,15 @@ std::string base_name(const std::string& path);
 bool is_directory(const std::string& path);
 // First integer in `text` after `prefix` (e.g. "prompt_17_data" with "prompt_" -> 17); -1 when absent.
 long long number_after(std::string_view text, std::string_view prefix);
+
+// Imports a file or a folder of per-request files, as several formats publish them: a single file (domain: its
+// folder's name), a folder of data files (domain: the folder's name), or a folder of such folders (one domain
+// each, merged). `is_data_file` selects files by name; `import_files` turns one domain's files into a trace.
+using ImportFiles =
+    std::function<ExpertTrace(const std::vector<std::string>& files, const std::string& domain, const ImportOptions&)>;
+AnyTrace import_request_files(const std::string& path, const ImportOptions& options,
+                              const std::function<bool(const std::string& file_name)>& is_data_file,
+                              const ImportFiles& import_files, const std::string& none_found_message);
 } // namespace detail
 
 } // namespace moescope::trace
