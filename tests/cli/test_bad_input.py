@@ -101,6 +101,8 @@ def test_hwdb_problems_all_reported(run):
         '"torus_3d", got "ring"',
         'unknown accelerator "gpu-z"',
         'unknown interconnect "warp-link"',
+        "gpu-z-compute.json: /parameters/memory_bandwidth_efficiency",
+        "oops.json: expected a name ending in -compute.json or -network.json",
     )
 
 
