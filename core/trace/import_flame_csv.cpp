@@ -147,16 +147,12 @@ public:
       }
       return out;
     };
-    auto files = layer_files(path);
-    if (!files.empty())
-      return import_layers(files, options.domain.empty() ? detail::base_name(path) : options.domain, options);
-    std::vector<ExpertTrace> parts;
-    for (const auto& sub : detail::list_subdirs(path)) {
-      auto sub_files = layer_files(sub);
-      if (!sub_files.empty()) parts.push_back(import_layers(sub_files, detail::base_name(sub), options));
-    }
-    if (parts.empty()) throw InputError(path, "", "no Layer_<L>/*.csv[.gz] file found");
-    return merge_traces(std::move(parts), path);
+    return detail::import_domain_folders(
+        path, options, layer_files,
+        [this](const std::map<long long, std::string>& files, const std::string& domain, const ImportOptions& o) {
+          return import_layers(files, domain, o);
+        },
+        "no Layer_<L>/*.csv[.gz] file found");
   }
 
   AnyTrace import_memory(std::string_view data, const std::string& label, const ImportOptions& options) const override {

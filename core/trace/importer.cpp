@@ -181,13 +181,7 @@ AnyTrace import_request_files(const std::string& path, const ImportOptions& opti
       if (is_data_file(base_name(f))) files.push_back(f);
     return files;
   };
-  if (auto files = data_files(path); !files.empty())
-    return import_files(files, options.domain.empty() ? base_name(path) : options.domain, options);
-  std::vector<ExpertTrace> parts;
-  for (const auto& sub : list_subdirs(path))
-    if (auto files = data_files(sub); !files.empty()) parts.push_back(import_files(files, base_name(sub), options));
-  if (parts.empty()) throw InputError(path, "", none_found_message);
-  return merge_traces(std::move(parts), path);
+  return import_domain_folders(path, options, data_files, import_files, none_found_message);
 }
 
 } // namespace detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trace/trace.hpp"
+#include "util/diagnostics.hpp"
 
 namespace moescope::trace {
 
@@ -69,9 +70,23 @@ bool is_directory(const std::string& path);
 // First integer in `text` after `prefix` (e.g. "prompt_17_data" with "prompt_" -> 17); -1 when absent.
 long long number_after(std::string_view text, std::string_view prefix);
 
-// Imports a file or a folder of per-request files, as several formats publish them: a single file (domain: its
-// folder's name), a folder of data files (domain: the folder's name), or a folder of such folders (one domain
-// each, merged). `is_data_file` selects files by name; `import_files` turns one domain's files into a trace.
+// A folder holding one domain's data (domain: options.domain, else the folder's name), or a folder of such
+// folders (one domain each, merged): how the published traces are laid out. `collect(dir)` gathers a folder's
+// data files (an empty container: none); `import_domain(files, domain, options)` imports one domain.
+template <class Collect, class ImportDomain>
+AnyTrace import_domain_folders(const std::string& dir, const ImportOptions& options, Collect collect,
+                               ImportDomain import_domain, const std::string& none_found_message) {
+  if (auto files = collect(dir); !files.empty())
+    return import_domain(files, options.domain.empty() ? base_name(dir) : options.domain, options);
+  std::vector<ExpertTrace> parts;
+  for (const auto& sub : list_subdirs(dir))
+    if (auto files = collect(sub); !files.empty()) parts.push_back(import_domain(files, base_name(sub), options));
+  if (parts.empty()) throw InputError(dir, "", none_found_message);
+  return merge_traces(std::move(parts), dir);
+}
+
+// import_domain_folders for formats with one file per request, selected by name; a single file is one request
+// of the domain named by its folder.
 using ImportFiles =
     std::function<ExpertTrace(const std::vector<std::string>& files, const std::string& domain, const ImportOptions&)>;
 AnyTrace import_request_files(const std::string& path, const ImportOptions& options,

@@ -562,11 +562,8 @@ void run_attention_decode(Suite& s) {
         const double bytes = static_cast<double>(it.kv_bytes) + q_bytes + out_bytes;
         const double flop =
             2.0 * it.batch * static_cast<double>(c.num_heads) * it.kv_len * static_cast<double>(c.dqk + c.dv);
-        r.derived["bytes_per_s"] = bytes / r.timing.median;
+        r.set_work(flop, bytes);
         r.derived["kv_bytes_per_s"] = static_cast<double>(it.kv_bytes) / r.timing.median;
-        r.derived["flop_per_s"] = flop / r.timing.median;
-        r.derived["bytes"] = bytes;
-        r.derived["flop"] = flop;
         if (s.dev.peak_memory_bytes_per_s() > 0)
           r.derived["fraction_of_peak_bandwidth"] = bytes / r.timing.median / s.dev.peak_memory_bytes_per_s();
         return r;

@@ -197,6 +197,14 @@ struct Suite {
 struct Measured {
   Timing timing;
   Json derived = Json::object();
+
+  // Records the work of one call and the rates it reached at the median time: flop, bytes, flop_per_s, bytes_per_s.
+  void set_work(double flop, double bytes) {
+    derived["flop"] = flop;
+    derived["bytes"] = bytes;
+    derived["flop_per_s"] = flop / timing.median;
+    derived["bytes_per_s"] = bytes / timing.median;
+  }
 };
 
 void record_timing(Suite& s, const std::string& family, const std::string& op, Json params, const Timing& t,

@@ -158,10 +158,7 @@ void run_gemm(Suite& s) {
           const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(sh.n) * static_cast<double>(sh.k);
           const double bytes =
               static_cast<double>(w_bytes) + static_cast<double>(m * sh.k * eb) + static_cast<double>(m * sh.n * 2);
-          r.derived["flop_per_s"] = flop / r.timing.median;
-          r.derived["bytes_per_s"] = bytes / r.timing.median;
-          r.derived["flop"] = flop;
-          r.derived["bytes"] = bytes;
+          r.set_work(flop, bytes);
           return r;
         });
       }

@@ -183,10 +183,7 @@ void run_grouped_gemm(Suite& s) {
                   2.0 * static_cast<double>(total) * static_cast<double>(sh.n) * static_cast<double>(sh.k);
               const double bytes = static_cast<double>(w_bytes) * active + static_cast<double>(total * sh.k * eb) +
                                    static_cast<double>(total * sh.n * 2);
-              r.derived["flop_per_s"] = flop / r.timing.median;
-              r.derived["bytes_per_s"] = bytes / r.timing.median;
-              r.derived["flop"] = flop;
-              r.derived["bytes"] = bytes;
+              r.set_work(flop, bytes);
               return r;
             });
           }
