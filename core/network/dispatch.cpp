@@ -394,6 +394,7 @@ PhaseCost phase_cost(const Topology& topo, const PairStats& ps, const std::vecto
   pc.max_messages_per_gpu = combine ? ps.max_messages_combine : ps.max_messages_dispatch;
   pc.message_seconds = c.per_message_seconds * pc.max_messages_per_gpu;
   pc.fixed_seconds = combine && c.combine_fixed_seconds >= 0.0 ? c.combine_fixed_seconds : c.fixed_seconds;
+  if (out_bytes > 0.0 && c.scale_out_fixed_seconds >= 0.0) pc.fixed_seconds = c.scale_out_fixed_seconds;
   // SM copy throughput: the busiest GPU's rows in or out (forwarded rows count on the forwarder), plus the
   // per-token SM work; the achievable rate is then min(link bandwidth, num_sms x per-SM rate).
   if (c.per_sm_bytes_per_s > 0.0 && c.num_sms > 0.0)

@@ -37,6 +37,10 @@ struct KernelCosts {
   // tokens) x bytes per row / (per_sm_bytes_per_s x num_sms).
   double sm_rows_per_token = 0.0;
   double combine_fixed_seconds = -1.0; // fixed term of the combine phase (< 0: fixed_seconds)
+  // Fixed term of a dispatch or combine whose rows cross the scale-out network (< 0: the terms above). RDMA kernels
+  // have their own setup and completion costs (DeepEP low-latency: IBGDA puts, atomics and remote flags), so a
+  // calibration fits them on multi-node rows, separately from the scale-up path.
+  double scale_out_fixed_seconds = -1.0;
 };
 
 struct DispatchOptions {

@@ -78,6 +78,8 @@ NetworkCalibration read_network_calibration(const Json& json, const std::string&
         kc.num_sms = k.number_or("num_sms", 0.0, NumberRule::non_negative);
         kc.sm_rows_per_token = k.number_or("sm_rows_per_token", 0.0, NumberRule::non_negative);
         kc.combine_fixed_seconds = k.number_or("combine_fixed_seconds", -1.0, NumberRule::any);
+        kc.scale_out_fixed_seconds = k.number_or("scale_out_fixed_seconds", -1.0, NumberRule::any);
+        k.string_or("scale_out_from", ""); // informative: the system the scale-out terms were fitted on
         k.accept("note");
         k.finish();
         c.dispatch_kernels[name] = kc;
@@ -139,7 +141,8 @@ Json network_calibration_to_json(const NetworkCalibration& c) {
                      {"per_sm_bytes_per_s", k.per_sm_bytes_per_s},
                      {"num_sms", k.num_sms},
                      {"sm_rows_per_token", k.sm_rows_per_token},
-                     {"combine_fixed_seconds", k.combine_fixed_seconds}};
+                     {"combine_fixed_seconds", k.combine_fixed_seconds},
+                     {"scale_out_fixed_seconds", k.scale_out_fixed_seconds}};
   j["dispatch_kernels"] = kernels;
   return j;
 }

@@ -18,7 +18,10 @@ Steps (standard library only):
       efficiency, sm_rows_per_token and per_sm_bytes_per_s are found by grid search and the fixed terms by least
       squares on the relative error;
     - other rows: measured_time = fixed_seconds + speed_of_light_time / efficiency (bandwidth rows: efficiency =
-      mean measured / predicted bandwidth, fixed 0);
+      mean measured / predicted bandwidth, fixed 0), per path: rows inside one node over NVLink give the scale-up
+      terms, rows that cross the NICs (several nodes, or pure RDMA) scale_out_efficiency and scale_out_fixed_seconds;
+    - a system whose suite has no multi-node rows (dgx-h100) takes the scale-out terms of a donor with the same NIC
+      (SCALE_OUT_DONORS: h800-deepseek), recorded as "scale_out_from";
     written as "dispatch_kernels" of the system's calibration.
  3. `moescope validate --mode calibrated` on the three suites; held-out and calibration MAPE per suite, operation and
     message-size bucket into validation/reports/network.md. Errors are reported as measured.
@@ -234,10 +237,9 @@ def fit_kernels(moescope):
                 systems)
     sm2 = probe(moescope, suites, {k: dict(base, per_sm_bytes_per_s=1e9, sm_rows_per_token=1.0)
                                    for k in ("deepep_normal", "deepep_low_latency")}, systems)
-    out = {}
+    out, per_path = {}, set()
     for (system, kernel), rows in sorted(groups.items()):
         times = [(suite, c, p) for suite, c, p in rows if c["unit"] == "seconds"]
-        bws = [(c, p) for _, c, p in rows if c["unit"] == "bytes_per_s"]
         with_sms = [x for x in times if x[1]["parameters"].get("num_sms")]
         if with_sms and len(with_sms) == len(times):
             # SM budget known on every row: achievable bandwidth = min(link, SMs x per-SM rate).
@@ -256,16 +258,62 @@ def fit_kernels(moescope):
                         "(bandwidth x efficiency), (busiest GPU rows + sm_rows_per_token x tokens) x row bytes / "
                         "(num_sms x per_sm_bytes_per_s)); num_sms from each row (default: DeepEP's 20)".format(len(times), 100 * m)}
             continue
-        if times:
-            # measured = fixed + speed_of_light / efficiency (wls_line: t = a + x / b, so b is the efficiency).
-            fixed, eff = wls_line([p for _, _, p in times], [c["measured"] for _, c, _ in times])
-        else:
-            fixed, eff = 0.0, sum(m / p for p, m in ((p, c["measured"]) for c, p in bws)) / len(bws)
-        out.setdefault(system, {})[kernel] = {
-            "fixed_seconds": fixed, "per_message_seconds": 0.0, "scale_up_efficiency": eff,
-            "scale_out_efficiency": eff, "per_sm_bytes_per_s": 0.0, "num_sms": 0,
-            "note": "fitted on {} calibration rows: measured = fixed + speed_of_light / efficiency".format(len(rows))}
+        # Per path: rows that stay inside one node over the scale-up fabric fit the scale-up terms; rows that cross
+        # the scale-out network (several nodes, or pure RDMA) fit the scale-out ones. Each path: measured = fixed +
+        # speed_of_light / efficiency (time rows), or efficiency = mean measured / predicted bandwidth.
+        paths = {}
+        for _, c, p in rows:
+            paths.setdefault("scale_out" if crosses_scale_out(c) else "scale_up", []).append((c, p))
+        fits = {path: fit_path(pts) for path, pts in paths.items()}
+        up = fits.get("scale_up") or fits.get("scale_out")
+        entry = {"fixed_seconds": up["fixed"], "per_message_seconds": 0.0, "scale_up_efficiency": up["eff"],
+                 "scale_out_efficiency": up["eff"], "per_sm_bytes_per_s": 0.0, "num_sms": 0}
+        note = "fitted on {} calibration rows: measured = fixed + speed_of_light / efficiency".format(len(rows))
+        if "scale_up" in fits and "scale_out" in fits:
+            out_fit = fits["scale_out"]
+            entry["scale_out_efficiency"] = out_fit["eff"]
+            if out_fit["timed"]:
+                entry["scale_out_fixed_seconds"] = out_fit["fixed"]
+            note += " per path ({} scale-up rows, {} scale-out rows)".format(len(paths["scale_up"]),
+                                                                             len(paths["scale_out"]))
+            per_path.add((system, kernel))
+        out.setdefault(system, {})[kernel] = dict(entry, note=note)
+    # Systems whose suites have no multi-node rows take the scale-out terms of a donor with the same NIC.
+    for system, (donor, why) in SCALE_OUT_DONORS.items():
+        for kernel, entry in out.get(system, {}).items():
+            d = out.get(donor, {}).get(kernel)
+            if d is None or (donor, kernel) not in per_path:
+                continue
+            entry["scale_out_efficiency"] = d["scale_out_efficiency"]
+            if "scale_out_fixed_seconds" in d:
+                entry["scale_out_fixed_seconds"] = d["scale_out_fixed_seconds"]
+            entry["scale_out_from"] = donor
+            entry["note"] += "; scale-out terms from {}: {}".format(donor, why)
     return out
+
+
+def crosses_scale_out(case):
+    """Whether a DeepEP row's transfers go over the NICs: several nodes, or pure RDMA (NVLink not used)."""
+    p = case["parameters"]
+    return p["ep"] > p.get("gpus_per_node", 8) or not p.get("use_nvlink", True)
+
+
+def fit_path(pts):
+    """pts: [(case, speed-of-light prediction)] of one path; time rows fit fixed and efficiency, bandwidth rows
+    the efficiency only (their fixed term is not identifiable)."""
+    times = [(c, p) for c, p in pts if c["unit"] == "seconds"]
+    if times:
+        fixed, eff = wls_line([p for _, p in times], [c["measured"] for c, _ in times])
+        return {"fixed": fixed, "eff": eff, "timed": True}
+    return {"fixed": 0.0, "eff": sum(c["measured"] / p for c, p in pts) / len(pts), "timed": False}
+
+
+# The DGX H100 suite is single-node (aiconfigurator runs on one node of 8 GPUs), so nothing in it constrains the
+# RDMA path. The H800 nodes DeepSeek measured DeepEP on have the same NIC per GPU (one ConnectX-7 400 Gb/s; hwdb
+# systems dgx-h100 and h800-deepseek both name cx7-ndr400) and run the same kernels; H800 differs from H100 in
+# NVLink bandwidth and FP64, which the scale-out path does not use.
+SCALE_OUT_DONORS = {"dgx-h100": ("h800-deepseek", "same ConnectX-7 400 Gb/s NIC per GPU and the same DeepEP kernels; "
+                                                  "the H100 suite has no multi-node rows")}
 
 
 def write_calibration(system, collectives, kernels, fitted_on):
@@ -342,7 +390,8 @@ def report(moescope):
         lines += ["Largest held-out errors: " + "; ".join("{} {:+.1f}%".format(r["id"], r["error_percent"])
                                                          for r in worst), ""]
     lines += ["## Dispatch-kernel calibrations", "",
-              "| system | kernel | fixed (dispatch / combine) | efficiency | per-SM rate | SM rows per token | fit |",
+              "| system | kernel | fixed (dispatch / combine; scale-out) | efficiency (scale-up / scale-out) | per-SM rate | "
+              "SM rows per token | fit |",
               "|---|---|---|---|---|---|---|"]
     for system in ("dgx-h100", "h800-deepseek"):
         path = os.path.join(ROOT, "hwdb/calibrations", system + "-network.json")
@@ -352,9 +401,12 @@ def report(moescope):
             comb = k.get("combine_fixed_seconds", -1)
             fixed = "{:.1f} us".format(k["fixed_seconds"] * 1e6) + (
                 " / {:.1f} us".format(comb * 1e6) if comb is not None and comb >= 0 else "")
+            out_fixed = k.get("scale_out_fixed_seconds", -1)
+            if out_fixed is not None and out_fixed >= 0:
+                fixed += "; {:.1f} us".format(out_fixed * 1e6)
             rate = "{:.1f} GB/s".format(k["per_sm_bytes_per_s"] / 1e9) if k.get("per_sm_bytes_per_s") else "-"
-            lines.append("| {} | {} | {} | {:.3f} | {} | {} | {} |".format(
-                system, kernel, fixed, k["scale_up_efficiency"], rate,
+            lines.append("| {} | {} | {} | {:.3f} / {:.3f} | {} | {} | {} |".format(
+                system, kernel, fixed, k["scale_up_efficiency"], k["scale_out_efficiency"], rate,
                 "{:.2f}".format(k["sm_rows_per_token"]) if k.get("sm_rows_per_token") else "-", k.get("note", "")))
     lines.append("")
     path = os.path.join(ROOT, "validation/reports/network.md")

@@ -100,5 +100,28 @@ TEST(Collective, CalibratedRegimes) {
   EXPECT_NEAR(estimate_collective(t, r, &cal).seconds, 10e-6 + 896.0 / 10e9, 1e-15);
 }
 
+// Dispatch-kernel costs with per-path terms: read, checked (the file, pointer and expectation), written back.
+TEST(NetworkCalibration, ReadsPerPathKernelCosts) {
+  const Json j = Json::parse(R"({"kind": "network_calibration", "name": "x", "system": "dgx-h100",
+    "description": "d", "fitted_by": "f", "fitted_on": [], "collectives": {},
+    "dispatch_kernels": {"deepep_low_latency": {"fixed_seconds": 1e-5, "scale_up_efficiency": 0.6,
+      "scale_out_efficiency": 0.9, "scale_out_fixed_seconds": 8e-6, "scale_out_from": "h800-deepseek"}}})");
+  Diagnostics d;
+  const NetworkCalibration c = read_network_calibration(j, "x.json", d);
+  ASSERT_TRUE(d.empty()) << d.to_string();
+  const KernelCosts& k = c.dispatch_kernels.at("deepep_low_latency");
+  EXPECT_DOUBLE_EQ(k.scale_out_fixed_seconds, 8e-6);
+  EXPECT_DOUBLE_EQ(k.scale_out_efficiency, 0.9);
+  EXPECT_DOUBLE_EQ(
+      network_calibration_to_json(c)["dispatch_kernels"]["deepep_low_latency"]["scale_out_fixed_seconds"].get<double>(),
+      8e-6);
+  Json bad = j;
+  bad["dispatch_kernels"]["deepep_low_latency"]["scale_out_from"] = 3;
+  Diagnostics e;
+  read_network_calibration(bad, "x.json", e);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e.items()[0].location, "/dispatch_kernels/deepep_low_latency/scale_out_from");
+}
+
 } // namespace
 } // namespace moescope

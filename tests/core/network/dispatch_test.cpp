@@ -151,6 +151,35 @@ TEST(KernelCosts, SmBudgetLimitsTheBusiestGpu) {
   EXPECT_NEAR(fast.dispatch.seconds, 1.0 + fast.dispatch.latency_seconds + 3.0, 1e-9);
 }
 
+// Per-path calibration: each tier's efficiency scales its links; a phase whose rows cross the scale-out network
+// takes the scale-out fixed term, one that stays inside the node the scale-up one.
+TEST(KernelCosts, ScaleOutPathHasItsOwnFixedTermAndEfficiency) {
+  const Topology topo(small_params());
+  const Placement pl = Placement::linear(8, 4, 2);
+  DispatchWorkspace ws;
+  KernelCosts c;
+  c.fixed_seconds = 1.0;
+  c.scale_out_fixed_seconds = 4.0;
+  c.scale_up_efficiency = 0.25;
+  c.scale_out_efficiency = 0.5;
+  // GPU 0 -> experts 4, 5, 6 on node 1 (3 rows x 10 B over its NIC at 10 B/s x 0.5) and expert 2 on GPU 1.
+  const auto& cross = evaluate_dispatch(*find_dispatch_kernel("nccl_all_to_all"), topo, pl,
+                                        routing({{0, {4, 5}}, {0, {2, 6}}}), kPayload, c, {}, ws);
+  EXPECT_DOUBLE_EQ(cross.dispatch.transfer_seconds, 6.0);
+  EXPECT_DOUBLE_EQ(cross.dispatch.fixed_seconds, 4.0);
+  EXPECT_DOUBLE_EQ(cross.combine.fixed_seconds, 4.0);
+  // Inside node 0 only: experts 2 and 3 on GPU 1, 2 rows x 10 B at 100 B/s x 0.25.
+  const auto& local = evaluate_dispatch(*find_dispatch_kernel("nccl_all_to_all"), topo, pl, routing({{0, {2, 3}}}),
+                                        kPayload, c, {}, ws);
+  EXPECT_DOUBLE_EQ(local.dispatch.transfer_seconds, 0.8);
+  EXPECT_DOUBLE_EQ(local.dispatch.fixed_seconds, 1.0);
+  // Unset (< 0): the scale-up fixed term applies to both paths.
+  c.scale_out_fixed_seconds = -1.0;
+  const auto& unset = evaluate_dispatch(*find_dispatch_kernel("nccl_all_to_all"), topo, pl,
+                                        routing({{0, {4, 5}}, {0, {2, 6}}}), kPayload, c, {}, ws);
+  EXPECT_DOUBLE_EQ(unset.dispatch.fixed_seconds, 1.0);
+}
+
 TEST(Replicas, SameNodeFirstThenRoundRobin) {
   const Topology topo(small_params());
   // Expert 0 on GPUs 0 and 2; expert 1 on GPUs 1 and 3; experts 2..7 single.
