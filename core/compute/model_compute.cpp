@@ -101,6 +101,43 @@ std::vector<std::int64_t> busiest_gpu_expert_tokens(const std::vector<std::int64
   return out;
 }
 
+std::vector<OperatorWork> routed_expert_operators(const std::vector<std::int64_t>& slot_tokens, std::int64_t hidden,
+                                                  std::int64_t inter, double gate_factor, DataType weights,
+                                                  DataType activations, DataType dispatch_dtype, GroupedLayout layout,
+                                                  double received_rows) {
+  std::vector<OperatorWork> ops;
+  double rows = 0;
+  for (auto x : slot_tokens)
+    rows += static_cast<double>(x);
+  const bool contiguous = layout == GroupedLayout::contiguous;
+  const double received = received_rows > 0 ? received_rows : rows;
+  const auto h = static_cast<double>(hidden), i = static_cast<double>(inter);
+  // Scatter: read each received row, write it once per local expert it chose (two kernels: layout, copy).
+  if (contiguous)
+    ops.push_back(elementwise("routed_experts.scatter", "routed_experts", received * h, dispatch_dtype, rows * h,
+                              dispatch_dtype, 0.0, 2));
+  ops.push_back(grouped_gemm("routed_experts.up_gate", "routed_experts", slot_tokens,
+                             static_cast<std::int64_t>(gate_factor) * inter, hidden, weights, layout));
+  ops.push_back(elementwise("routed_experts.activation", "routed_experts", gate_factor * rows * i, activations,
+                            rows * i, weights, 4.0));
+  ops.push_back(grouped_gemm("routed_experts.down", "routed_experts", slot_tokens, hidden, inter, weights, layout));
+  // Gather: the top-k weighted sum of each received row's expert outputs.
+  if (contiguous)
+    ops.push_back(elementwise("routed_experts.gather", "routed_experts", rows * h, activations, received * h,
+                              activations, 1.0, 1));
+  return ops;
+}
+
+double uniform_received_rows(double tokens_per_gpu, std::int64_t ep, std::int64_t top_k, std::int64_t experts,
+                             std::int64_t experts_per_gpu) {
+  // P(none of the top_k distinct experts is one of this GPU's) = prod_j (E - s - j) / (E - j).
+  double none = 1.0;
+  const auto e = static_cast<double>(experts), s = static_cast<double>(std::min(experts_per_gpu, experts));
+  for (std::int64_t j = 0; j < top_k; ++j)
+    none *= std::max(0.0, (e - s - static_cast<double>(j)) / (e - static_cast<double>(j)));
+  return tokens_per_gpu * static_cast<double>(ep) * (1.0 - none);
+}
+
 LayerTokens layer_tokens(const ResolvedScenario& s, Phase phase) {
   const auto& w = s.scenario.workload;
   const auto& d = s.deployment;
@@ -135,6 +172,8 @@ LayerTokens layer_tokens(const ResolvedScenario& s, Phase phase) {
                                                s.scenario.routing.power_law_exponent);
     const std::int64_t per_gpu = (m.moe.num_routed_experts + d.moe_ep - 1) / std::max<std::int64_t>(d.moe_ep, 1);
     t.busiest_expert_tokens = busiest_gpu_expert_tokens(per_expert, per_gpu);
+    t.received_rows = uniform_received_rows(static_cast<double>(t.moe_tokens_per_gpu), d.moe_ep, m.moe.top_k,
+                                            m.moe.num_routed_experts, per_gpu);
   }
   return t;
 }
@@ -266,18 +305,11 @@ std::vector<OperatorWork> layer_operators(const ModelArchitecture& m, const Reso
   ops.push_back(elementwise("gate.topk", "gate", static_cast<double>(T) * static_cast<double>(moe.num_routed_experts),
                             DataType::fp32, static_cast<double>(T) * static_cast<double>(moe.top_k) * 2.0,
                             DataType::fp32, 8.0));
-  // Routed experts on the busiest GPU: up/gate, activation, down. Masked layout in decode, contiguous in prefill.
+  // Routed experts on the busiest GPU. Masked layout in decode, contiguous in prefill.
   const GroupedLayout layout = t.phase == Phase::decode ? GroupedLayout::masked : GroupedLayout::contiguous;
-  const std::int64_t inter = moe.expert_intermediate_size / mtp;
-  double rows = 0;
-  for (auto x : t.busiest_expert_tokens)
-    rows += static_cast<double>(x);
-  ops.push_back(grouped_gemm("routed_experts.up_gate", "routed_experts", t.busiest_expert_tokens,
-                             static_cast<std::int64_t>(gate_factor) * inter, H, wdt, layout));
-  ops.push_back(elementwise("routed_experts.activation", "routed_experts",
-                            gate_factor * rows * static_cast<double>(inter), act, rows * static_cast<double>(inter),
-                            wdt, 4.0));
-  ops.push_back(grouped_gemm("routed_experts.down", "routed_experts", t.busiest_expert_tokens, H, inter, wdt, layout));
+  for (OperatorWork& op : routed_expert_operators(t.busiest_expert_tokens, H, moe.expert_intermediate_size / mtp,
+                                                  gate_factor, wdt, act, dt.dispatch, layout, t.received_rows))
+    ops.push_back(std::move(op));
   if (moe.num_shared_experts > 0) {
     const std::int64_t s_inter = moe.num_shared_experts * moe.shared_expert_intermediate_size / mtp;
     const std::int64_t M = T * mtp;

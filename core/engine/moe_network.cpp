@@ -174,6 +174,8 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   out.combine_seconds = r.combine.seconds;
   out.busiest_gpu_expert_tokens = ed.expected_max_expert_tokens_per_gpu;
   out.mean_gpu_expert_tokens = ed.mean_expert_tokens_per_gpu;
+  for (double x : r.received_rows_per_gpu)
+    out.busiest_gpu_received_rows = std::max(out.busiest_gpu_received_rows, x);
   const double g = std::max(1, ep);
   out.scale_up_bytes_per_gpu = (r.dispatch.scale_up_bytes + r.combine.scale_up_bytes) / g;
   out.scale_out_bytes_per_gpu = (r.dispatch.scale_out_bytes + r.combine.scale_out_bytes) / g;
@@ -340,7 +342,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   DispatchWorkspace ws;
   TokenRouting routing;
   routing.top_k = static_cast<std::int32_t>(tr.top_k());
-  double disp = 0, comb = 0, up = 0, outb = 0, busiest = 0, mean = 0;
+  double disp = 0, comb = 0, up = 0, outb = 0, busiest = 0, mean = 0, received = 0;
   std::vector<std::int64_t> slot_tokens;
   double best_gpu_load = -1;
   std::int64_t evaluations = 0;
@@ -385,6 +387,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
           bg = g;
       }
       mean += sum / std::max(1, ep);
+      received += r.received_rows_per_gpu[static_cast<std::size_t>(bg)];
       if (r.max_expert_tokens_per_gpu > best_gpu_load) {
         // Per-slot tokens of the busiest GPU: count its experts' pairs in this batch.
         best_gpu_load = r.max_expert_tokens_per_gpu;
@@ -406,6 +409,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   out.scale_out_bytes_per_gpu = outb / n;
   out.busiest_gpu_expert_tokens = busiest / n;
   out.mean_gpu_expert_tokens = mean / n;
+  out.busiest_gpu_received_rows = received / n;
   // The grouped GEMM runs the busiest GPU's slots at the average busiest load, shaped like the worst batch seen.
   double slot_sum = 0;
   for (auto x : slot_tokens)

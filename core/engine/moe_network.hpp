@@ -18,6 +18,7 @@ struct MoeNetworkCost {
   double dispatch_seconds = 0, combine_seconds = 0;
   double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes (expected maximum)
   double mean_gpu_expert_tokens = 0;
+  double busiest_gpu_received_rows = 0; // token rows the dispatch delivers to the busiest GPU (one per token)
   std::vector<std::int64_t> busiest_gpu_slot_tokens; // trace-driven: per slot of the busiest GPU; else empty
   double scale_up_bytes_per_gpu = 0;                 // dispatch + combine bytes per GPU of the EP group
   double scale_out_bytes_per_gpu = 0;

@@ -337,6 +337,14 @@ struct StageCost {
   MoeTraffic moe;
 };
 
+// The busiest GPU's expert loads and received rows of a micro-batch, from the network model's routing.
+void apply_network_loads(const ResolvedScenario& s, const MoeNetworkCost& net, LayerTokens& t) {
+  t.busiest_expert_tokens = net.busiest_gpu_slot_tokens.empty()
+                                ? spread(net.busiest_gpu_expert_tokens, s.deployment.expert_slots_per_gpu)
+                                : net.busiest_gpu_slot_tokens;
+  t.received_rows = net.busiest_gpu_received_rows;
+}
+
 // One pipeline stage processing one micro-batch of `per_gpu` sequences (decode) or tokens (prefill).
 StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig& cfg, const ComputeEngine& engine,
                      double per_gpu, std::int64_t query_tokens, bool want_two_batch, CollectiveTimer& coll) {
@@ -353,14 +361,10 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
   LayerTokens tf = t;
   if (m.is_moe()) {
     net_full = moe_network_cost(s, phase, static_cast<double>(t.moe_tokens_per_gpu), cfg);
-    tf.busiest_expert_tokens = net_full.busiest_gpu_slot_tokens.empty()
-                                   ? spread(net_full.busiest_gpu_expert_tokens, s.deployment.expert_slots_per_gpu)
-                                   : net_full.busiest_gpu_slot_tokens;
+    apply_network_loads(s, net_full, tf);
     if (halves) {
       net_half = moe_network_cost(s, phase, static_cast<double>(th.moe_tokens_per_gpu), cfg);
-      th.busiest_expert_tokens = net_half.busiest_gpu_slot_tokens.empty()
-                                     ? spread(net_half.busiest_gpu_expert_tokens, s.deployment.expert_slots_per_gpu)
-                                     : net_half.busiest_gpu_slot_tokens;
+      apply_network_loads(s, net_half, th);
     }
     auto& mt = sc.moe;
     mt.kernel = net_full.kernel;
@@ -510,9 +514,7 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
     MoeNetworkCost net1;
     if (m.is_moe()) {
       net1 = moe_network_cost(s, phase, static_cast<double>(t1.moe_tokens_per_gpu), cfg);
-      t1.busiest_expert_tokens = net1.busiest_gpu_slot_tokens.empty()
-                                     ? spread(net1.busiest_gpu_expert_tokens, s.deployment.expert_slots_per_gpu)
-                                     : net1.busiest_gpu_slot_tokens;
+      apply_network_loads(s, net1, t1);
     }
     LayerKind k{m.is_moe(), false, 1};
     const LayerCost lc = layer_cost(s, engine, t1, k, m.is_moe() ? &net1 : nullptr, coll);

@@ -287,26 +287,11 @@ public:
 
   static double module_seconds(const ComputeEngine& e, const std::vector<std::int64_t>& counts, std::int64_t hidden,
                                std::int64_t inter, DataType wdt, bool decode, double received) {
-    double rows = 0;
-    for (auto x : counts)
-      rows += static_cast<double>(x);
-    const GroupedLayout layout = decode ? GroupedLayout::masked : GroupedLayout::contiguous;
     double t = 0;
-    if (!decode) {
-      OperatorWork scatter = elementwise("scatter", "routed_experts", received * static_cast<double>(hidden), wdt,
-                                         rows * static_cast<double>(hidden), wdt, 0.0, 2);
-      t += e.evaluate(scatter).seconds;
-    }
-    t += e.evaluate(grouped_gemm("up_gate", "routed_experts", counts, 2 * inter, hidden, wdt, layout)).seconds;
-    t += e.evaluate(elementwise("silu_mul_quant", "routed_experts", rows * 2.0 * static_cast<double>(inter),
-                                DataType::bf16, rows * static_cast<double>(inter), wdt, 4.0))
-             .seconds;
-    t += e.evaluate(grouped_gemm("down", "routed_experts", counts, hidden, inter, wdt, layout)).seconds;
-    if (!decode) {
-      OperatorWork gather = elementwise("gather", "routed_experts", rows * static_cast<double>(hidden), DataType::bf16,
-                                        received * static_cast<double>(hidden), DataType::bf16, 1.0, 1);
-      t += e.evaluate(gather).seconds;
-    }
+    for (const OperatorWork& op :
+         routed_expert_operators(counts, hidden, inter, 2.0, wdt, DataType::bf16, wdt,
+                                 decode ? GroupedLayout::masked : GroupedLayout::contiguous, received))
+      t += e.evaluate(op).seconds;
     return t;
   }
 };

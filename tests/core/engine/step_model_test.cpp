@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "compute/memory_footprint.hpp"
+#include "compute/model_compute.hpp"
+#include "engine/moe_network.hpp"
 #include "engine/step_model.hpp"
 #include "engine_test_support.hpp"
 #include "network/network_calibration.hpp"
@@ -321,4 +323,32 @@ TEST(StepModel, PrefillOfOnePromptPerGpuWhenNoTokenBudget) {
   EXPECT_NEAR(r.prefill.tokens_per_s_per_gpu, 2048.0 / r.prefill.ttft_seconds, 1e-9);
   // Without all_phases only the workload's phase is evaluated.
   EXPECT_FALSE(evaluate_deployment(s, EngineConfig{}).prefill.evaluated);
+}
+
+// The prefill scatter and gather move the rows the dispatch kernel delivers (one per token and destination GPU),
+// taken from the network model: in expected-value mode they match the uniform-routing closed form.
+TEST(StepModel, PrefillScatterUsesTheDispatchedRows) {
+  Json j = deepseek_decode();
+  j["workload"]["phase"] = "prefill";
+  j["workload"]["prefill_tokens_per_gpu"] = 4096;
+  const auto s = resolve_json(j);
+  const MoeNetworkCost net = moe_network_cost(s, Phase::prefill, 4096.0, EngineConfig{});
+  // EP64, 4 of 256 experts per GPU, top-8: 64 x 4096 x (1 - C(252, 8) / C(256, 8)).
+  EXPECT_NEAR(net.busiest_gpu_received_rows, uniform_received_rows(4096.0, 64, 8, 256, 4), 0.01 * 4096.0 * 64.0 * 0.12);
+  EXPECT_LT(net.busiest_gpu_received_rows, net.busiest_gpu_expert_tokens);
+  // The engine's routed experts (speed of light, whole batch, no overlap) are exactly the module over the network
+  // model's slot loads and received rows.
+  EngineConfig cfg;
+  cfg.compute.mode = EngineMode::speed_of_light;
+  const PhaseResult r = evaluate_phase(s, Phase::prefill, cfg);
+  const ComputeEngine sol(s.accelerator, default_compute_calibration(), cfg.compute);
+  const auto ops =
+      routed_expert_operators(r.moe.busiest_gpu_slot_tokens, 7168, 2048, 2.0, DataType::fp8, DataType::bf16,
+                              DataType::fp8, GroupedLayout::contiguous, net.busiest_gpu_received_rows);
+  double expect = 0;
+  for (const auto& op : ops)
+    expect += sol.evaluate(op).seconds;
+  EXPECT_NEAR(comp(layer(r, "moe"), "routed_experts"), expect, 1e-9 * expect);
+  ASSERT_EQ(ops.front().name, "routed_experts.scatter");
+  EXPECT_GT(sol.evaluate(ops.front()).seconds + sol.evaluate(ops.back()).seconds, 0.05 * expect);
 }
