@@ -375,6 +375,7 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
     mt.combine_seconds = net_full.combine_seconds;
     mt.busiest_gpu_expert_tokens = net_full.busiest_gpu_expert_tokens;
     mt.mean_gpu_expert_tokens = net_full.mean_gpu_expert_tokens;
+    mt.busiest_gpu_received_rows = net_full.busiest_gpu_received_rows;
     mt.busiest_gpu_slot_tokens = tf.busiest_expert_tokens;
     mt.scale_up_bytes_per_gpu = net_full.scale_up_bytes_per_gpu;
     mt.scale_out_bytes_per_gpu = net_full.scale_out_bytes_per_gpu;
@@ -880,6 +881,7 @@ Json phase_result_to_json(const PhaseResult& r) {
                 {"dispatch_seconds", t.dispatch_seconds},
                 {"combine_seconds", t.combine_seconds},
                 {"busiest_gpu_expert_tokens", t.busiest_gpu_expert_tokens},
+                {"busiest_gpu_received_rows", t.busiest_gpu_received_rows},
                 {"mean_gpu_expert_tokens", t.mean_gpu_expert_tokens},
                 {"busiest_gpu_slot_tokens", t.busiest_gpu_slot_tokens},
                 {"scale_up_bytes_per_gpu", t.scale_up_bytes_per_gpu},

@@ -44,6 +44,7 @@ struct MoeTraffic {
   double dispatch_seconds = 0, combine_seconds = 0;
   double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes
   double mean_gpu_expert_tokens = 0;
+  double busiest_gpu_received_rows = 0; // token rows the dispatch delivers to the busiest GPU (one per token)
   std::vector<std::int64_t> busiest_gpu_slot_tokens; // per expert slot of the busiest GPU
   double scale_up_bytes_per_gpu = 0;                 // dispatch + combine, per GPU
   double scale_out_bytes_per_gpu = 0;

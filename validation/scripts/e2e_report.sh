@@ -142,7 +142,7 @@ def breakdown(name, p):
              f"two-batch ideal {p['step_seconds_by_overlap']['two_batch_ideal']*1e3:.1f} ms, "
              f"intra-layer {p['step_seconds_by_overlap']['intra_layer']*1e3:.1f} ms). MoE: {p['moe']['kernel']} ({p['moe']['kernel_costs']} kernel costs), "
              f"placement {p['moe']['placement']}, routing {p['moe']['routing']}, busiest GPU {p['moe']['busiest_gpu_expert_tokens']:.0f} "
-             f"token-expert pairs (mean {p['moe']['mean_gpu_expert_tokens']:.0f}). Utilization: compute {p['utilization']['compute']*100:.1f}%, "
+             f"token-expert pairs (mean {p['moe']['mean_gpu_expert_tokens']:.0f}) in {p['moe']['busiest_gpu_received_rows']:.0f} received token rows. Utilization: compute {p['utilization']['compute']*100:.1f}%, "
              f"HBM {p['utilization']['hbm_bandwidth']*100:.1f}%, scale-up {p['utilization']['scale_up']*100:.1f}%, scale-out {p['utilization']['scale_out']*100:.1f}%. "
              f"Memory per GPU {p['memory_per_gpu']['total_bytes']/1e9:.1f} GB of {p['memory_per_gpu']['capacity_bytes']/1e9:.0f} GB.\n")
     layers = p["layers"]

@@ -349,6 +349,8 @@ TEST(StepModel, PrefillScatterUsesTheDispatchedRows) {
   for (const auto& op : ops)
     expect += sol.evaluate(op).seconds;
   EXPECT_NEAR(comp(layer(r, "moe"), "routed_experts"), expect, 1e-9 * expect);
+  EXPECT_DOUBLE_EQ(phase_result_to_json(r)["moe"]["busiest_gpu_received_rows"].get<double>(),
+                   net.busiest_gpu_received_rows);
   ASSERT_EQ(ops.front().name, "routed_experts.scatter");
   EXPECT_GT(sol.evaluate(ops.front()).seconds + sol.evaluate(ops.back()).seconds, 0.05 * expect);
 }
