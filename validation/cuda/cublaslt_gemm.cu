@@ -53,6 +53,21 @@ DeviceBuffer make_unit_scales(cudaStream_t s) {
   return b;
 }
 
+LtSetup make_lt_setup(Suite& s) {
+  LtSetup l;
+  if (s.opt.list_only) return l;
+  try {
+    l.handle = std::make_unique<LtHandle>();
+    l.workspace = DeviceBuffer(kLtWorkspaceBytes);
+    l.scales = make_unit_scales(s.stream);
+    MCB_CUDA(cudaStreamSynchronize(s.stream));
+  } catch (const std::exception& e) {
+    l.setup_error = std::string("setup failed: ") + e.what();
+    handle_case_failure(s);
+  }
+  return l;
+}
+
 void fill_gemm_operand(GemmDtype t, void* p, size_t n, uint64_t seed, cudaStream_t s) {
   if (t == GemmDtype::bf16)
     fill_uniform_bf16(p, n, seed, -1.0f, 1.0f, s);

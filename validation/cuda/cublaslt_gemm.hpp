@@ -3,6 +3,7 @@
 #include <cublasLt.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "bench_common.hpp"
@@ -51,6 +52,15 @@ private:
 };
 
 constexpr size_t kLtWorkspaceBytes = 32 * MiB; // cuBLAS's recommendation for Hopper
+
+// What a GEMM family needs before timing: the handle, the workspace and the unit scales. `setup_error` is set (and
+// the case failure recorded) when any of them cannot be created; nothing is created for a --list run.
+struct LtSetup {
+  std::unique_ptr<LtHandle> handle;
+  DeviceBuffer workspace, scales;
+  std::string setup_error;
+};
+LtSetup make_lt_setup(Suite& s);
 
 // Y[M x N] = X[M x K] * W[N x K]^T, all row-major as in a Linear layer (X: activations, M tokens; W: weights; Y: bf16).
 // cuBLAS is column-major, so it computes D (N x M, ld N) = op_T(A = W, stored K x N, ld K) * B (= X, K x M, ld K):

@@ -60,26 +60,15 @@ void run_gemm(Suite& s) {
   const GemmDtype variants[] = {GemmDtype::bf16, GemmDtype::fp8, GemmDtype::fp8_block};
   const int64_t max_m = ms.back();
 
-  std::unique_ptr<LtHandle> lt;
-  DeviceBuffer workspace, scales;
-  std::string setup_error;
+  LtSetup lt = make_lt_setup(s);
   std::map<GemmDtype, std::string> variant_error;
   if (!s.opt.list_only) {
-    try {
-      lt = std::make_unique<LtHandle>();
-      workspace = DeviceBuffer(kLtWorkspaceBytes);
-      scales = make_unit_scales(s.stream);
-      MCB_CUDA(cudaStreamSynchronize(s.stream));
-    } catch (const std::exception& e) {
-      setup_error = std::string("setup failed: ") + e.what();
-      handle_case_failure(s);
-    }
     // Check the layout once per variant against a host reference before timing anything.
     Json verification = Json::object();
     for (GemmDtype v : variants) {
-      if (!setup_error.empty() || s.aborted) break;
+      if (!lt.setup_error.empty() || s.aborted) break;
       try {
-        const double err = verify_lt_gemm(*lt, v, scales.get(), s.stream);
+        const double err = verify_lt_gemm(*lt.handle, v, lt.scales.get(), s.stream);
         verification[variant_name(v)] = err;
         if (!(err < 2e-2)) variant_error[v] = "verification failed: relative error " + std::to_string(err);
       } catch (const Unsupported& e) {
@@ -120,7 +109,7 @@ void run_gemm(Suite& s) {
       }
       // Buffers for this shape: `copies` weight matrices, activations and output for the largest M.
       DeviceBuffer w, x, y;
-      std::string shape_error = setup_error;
+      std::string shape_error = lt.setup_error;
       if (shape_error.empty() && variant_error.count(v)) shape_error = variant_error[v];
       if (shape_error.empty()) {
         try {
@@ -143,12 +132,12 @@ void run_gemm(Suite& s) {
           continue;
         }
         run_case(s, family, op, std::move(params), [&](Json& p) {
-          LtGemm g(*lt, v, m, sh.n, sh.k, scales.get());
+          LtGemm g(*lt.handle, v, m, sh.n, sh.k, lt.scales.get());
           p["algorithm"] = g.describe();
           const char* wp = w.as<char>();
           void* xp = x.get();
           void* yp = y.get();
-          void* wsp = workspace.get();
+          void* wsp = lt.workspace.get();
           cudaStream_t st = s.stream;
           TimingConfig cfg = s.opt.timing;
           cfg.min_inner = static_cast<int>(std::min<size_t>(copies, 64));

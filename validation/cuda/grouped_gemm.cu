@@ -68,26 +68,14 @@ void run_grouped_gemm(Suite& s) {
   const GemmDtype variants[] = {GemmDtype::bf16, GemmDtype::fp8, GemmDtype::fp8_block};
   const int64_t max_t = token_grid.back();
 
-  std::unique_ptr<LtHandle> lt;
-  DeviceBuffer workspace, scales;
-  std::string setup_error;
-  if (!s.opt.list_only) {
-    try {
-      lt = std::make_unique<LtHandle>();
-      workspace = DeviceBuffer(kLtWorkspaceBytes);
-      scales = make_unit_scales(s.stream);
-      MCB_CUDA(cudaStreamSynchronize(s.stream));
-    } catch (const std::exception& e) {
-      setup_error = std::string("setup failed: ") + e.what();
-      handle_case_failure(s);
-    }
-  }
+  LtSetup lt = make_lt_setup(s);
   // Heuristic results are cached per (variant, M, N, K): many cases share per-expert token counts.
   std::map<std::tuple<int, int64_t, int64_t, int64_t>, std::unique_ptr<LtGemm>> cache;
   auto gemm_for = [&](GemmDtype v, int64_t m, int64_t n, int64_t k) -> const LtGemm& {
     auto key = std::make_tuple(static_cast<int>(v), m, n, k);
     auto it = cache.find(key);
-    if (it == cache.end()) it = cache.emplace(key, std::make_unique<LtGemm>(*lt, v, m, n, k, scales.get())).first;
+    if (it == cache.end())
+      it = cache.emplace(key, std::make_unique<LtGemm>(*lt.handle, v, m, n, k, lt.scales.get())).first;
     return *it->second;
   };
 
@@ -102,7 +90,7 @@ void run_grouped_gemm(Suite& s) {
         const size_t copies = l2 ? std::clamp<size_t>((3 * l2 + layer_bytes - 1) / layer_bytes, 1, 4) : 1;
 
         DeviceBuffer w, x, y;
-        std::string shape_error = setup_error;
+        std::string shape_error = lt.setup_error;
         if (!s.opt.list_only && shape_error.empty()) {
           try {
             w = DeviceBuffer(layer_bytes * copies);
@@ -165,7 +153,7 @@ void run_grouped_gemm(Suite& s) {
               const char* wp = w.as<char>();
               const char* xp = x.as<char>();
               char* yp = y.as<char>();
-              void* wsp = workspace.get();
+              void* wsp = lt.workspace.get();
               cudaStream_t st = s.stream;
               TimingConfig cfg = s.opt.timing;
               cfg.max_inner = 16;
