@@ -54,6 +54,8 @@ std::vector<OperatorWork> routed_expert_operators(const std::vector<std::int64_t
 
 // Expected token rows one GPU receives when `tokens_per_gpu` tokens on each of `ep` GPUs choose top_k of `experts`
 // uniformly, `experts_per_gpu` of them on each GPU: ep x tokens_per_gpu x P(a token chooses one of its experts).
+// Group limits are not applied (the compute-only section has no placement); the engine takes the received rows
+// from the network model, which applies them.
 double uniform_received_rows(double tokens_per_gpu, std::int64_t ep, std::int64_t top_k, std::int64_t experts,
                              std::int64_t experts_per_gpu);
 

@@ -72,6 +72,8 @@ std::string network_key(const ResolvedScenario& s, const EngineConfig& c, const 
                    double(s.model.moe.num_routed_experts),
                    double(s.model.moe.top_k),
                    double(s.model.moe.num_groups),
+                   double(s.model.moe.groups_per_token),
+                   double(s.scenario.routing.group_limited),
                    payload.dispatch_bytes_per_token,
                    payload.combine_bytes_per_token,
                    costs.fixed_seconds,
@@ -159,11 +161,17 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   routing.top_k = static_cast<std::int32_t>(s.model.moe.top_k);
   routing.power_law_exponent = exponent;
   routing.tokens_per_gpu = tokens;
-  out.routing = power ? "expected:power_law" : "expected:uniform";
-  if (s.scenario.routing.kind == RoutingKind::trace) {
-    out.routing = "expected:uniform";
-    out.note += "trace routing evaluated as uniform in expected-value mode. ";
+  if (s.scenario.routing.group_limited) {
+    routing.num_groups = static_cast<std::int32_t>(s.model.moe.num_groups);
+    routing.groups_per_token = static_cast<std::int32_t>(s.model.moe.groups_per_token);
   }
+  out.routing = power ? "expected:power_law" : "expected:uniform";
+  if (routing.group_limited())
+    out.routing += ":group_limited";
+  else if (power && s.scenario.routing.group_limited && s.model.moe.groups_per_token < s.model.moe.num_groups)
+    out.note += "the model's group-limited routing is not applied with power-law popularity. ";
+  if (s.scenario.routing.kind == RoutingKind::trace)
+    out.note += "trace routing evaluated as uniform in expected-value mode. ";
   const Placement placement = expected_placement(s, routing, ep, tp.gpus_per_node, out.placement, out.note);
   DispatchOptions options;
   options.use_scale_up = c.use_scale_up;

@@ -39,7 +39,7 @@ struct LayerBreakdown {
 struct MoeTraffic {
   std::string kernel;
   std::string placement;     // strategy actually used
-  std::string routing;       // "expected:uniform", "expected:power_law", "trace:<file>"
+  std::string routing;       // "expected:uniform[:group_limited]", "expected:power_law", "trace:<file>"
   double tokens_per_gpu = 0; // routed tokens a GPU sends (before top-k)
   double dispatch_seconds = 0, combine_seconds = 0;
   double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes

@@ -594,6 +594,9 @@ std::vector<SourceClass> uniform_sources(const ExpectedRouting& routing, std::in
   c.tokens_per_gpu = routing.tokens_per_gpu;
   c.inclusion = inclusion_probabilities(routing);
   c.top_k = routing.top_k;
+  if (routing.group_limited())
+    c.group_limit =
+        GroupLimitedSelection::get(routing.num_experts, routing.num_groups, routing.groups_per_token, routing.top_k);
   return {std::move(c)};
 }
 
@@ -650,6 +653,44 @@ void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, 
       sq[static_cast<std::size_t>(reps[i])] += pi * w[i] * pi * w[i];
     }
   }
+}
+
+void group_limited_destinations(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src,
+                                std::vector<double>& q, std::vector<double>& rn, std::vector<double>& share) {
+  const GroupLimitedSelection& sel = *c.group_limit;
+  const std::int32_t g = topo.num_gpus(), gpn = topo.gpus_per_node(), nodes = topo.nodes();
+  const std::int32_t groups = sel.num_groups();
+  const double unit = 1.0 / sel.experts_per_group();
+  // share[d * groups + x]: group x's experts served by GPU d (rows 0..g-1), then per node (rows g..g+nodes-1).
+  share.assign(static_cast<std::size_t>(g + nodes) * groups, 0.0);
+  const bool single = p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts);
+  double w[256];
+  for (std::int32_t e = 0; e < p.num_experts; ++e) {
+    const std::int32_t x = e / sel.experts_per_group();
+    if (single) {
+      share[static_cast<std::size_t>(p.replica_gpus[static_cast<std::size_t>(e)]) * groups + x] += unit;
+      continue;
+    }
+    const std::int32_t n = p.replicas(e);
+    if (n > 256) throw std::invalid_argument("dispatch: more than 256 replicas of one expert");
+    const std::int32_t* reps = p.replicas_begin(e);
+    if (n == 1) {
+      share[static_cast<std::size_t>(reps[0]) * groups + x] += unit;
+      continue;
+    }
+    replica_weights(topo, p, e, src, w);
+    for (std::int32_t i = 0; i < n; ++i)
+      share[static_cast<std::size_t>(reps[i]) * groups + x] += unit * w[i];
+  }
+  for (std::int32_t d = 0; d < g; ++d)
+    for (std::int32_t x = 0; x < groups; ++x)
+      share[static_cast<std::size_t>(g + d / gpn) * groups + x] += share[static_cast<std::size_t>(d) * groups + x];
+  q.resize(static_cast<std::size_t>(g));
+  rn.resize(static_cast<std::size_t>(nodes));
+  for (std::int32_t d = 0; d < g; ++d)
+    q[static_cast<std::size_t>(d)] = 1.0 - sel.prob_none(&share[static_cast<std::size_t>(d) * groups]);
+  for (std::int32_t n = 0; n < nodes; ++n)
+    rn[static_cast<std::size_t>(n)] = 1.0 - sel.prob_none(&share[static_cast<std::size_t>(g + n) * groups]);
 }
 
 void route_per_copy(const Topology& topo, const Placement& p, const TokenRouting& routing,

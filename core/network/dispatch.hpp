@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "network/group_limited_selection.hpp"
 #include "network/placement.hpp"
 #include "network/routing.hpp"
 #include "network/topology.hpp"
@@ -95,6 +96,9 @@ struct SourceClass {
   double tokens_per_gpu = 0.0;
   std::vector<double> inclusion; // per expert: probability a token selects it (sum = top_k)
   std::int32_t top_k = 0;
+  // Group-limited selection (uniform inclusion only): how a token's picks spread over the expert groups, for the
+  // kernels that deduplicate per destination; null = top_k drawn from all experts.
+  std::shared_ptr<const GroupLimitedSelection> group_limit;
 };
 
 namespace dispatch_detail {
@@ -108,7 +112,7 @@ struct ExpectedSums {
   // Largest number of destination (dispatch) / source (combine) GPUs with rows of one GPU; ignored when the
   // kernel counts messages itself (messages_per_gpu).
   double max_destinations = 0.0, max_sources = 0.0;
-  std::vector<double> scratch[8];          // kernel scratch (per GPU / node / rail)
+  std::vector<double> scratch[10];         // kernel scratch (per GPU / node / rail)
   std::vector<double> link_var_scratch[2]; // link variances of dispatch and combine
 };
 } // namespace dispatch_detail
@@ -192,6 +196,11 @@ double prob_none(double mass, std::int32_t top_k, std::int32_t num_experts);
 // pairs a token sends to d) and sq[d] = sum_e (pi_e w_{e,d})^2 (for variances). Both sized to the GPU count.
 void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src,
                 std::vector<double>& mass, std::vector<double>& sq);
+// Group-limited class (c.group_limit set): probability that a token on `src` selects at least one expert served by
+// each GPU (q, sized to the GPU count) and by each node (rn, sized to the node count), from the share of each
+// group's experts that GPU / node serves for `src` (replica-weighted). `share` is scratch.
+void group_limited_destinations(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src,
+                                std::vector<double>& q, std::vector<double>& rn, std::vector<double>& share);
 // Direct per-(token, expert) sends (low-latency and NCCL all-to-all semantics): one row per token-expert pair,
 // over the scale-up fabric inside a node (when allowed) and over the NICs otherwise. `count_puts`: one message
 // per row (low-latency puts) instead of one per destination GPU.

@@ -79,7 +79,7 @@ public:
                       const DispatchOptions& o, DispatchResult& r) const override {
     const std::int32_t g = topo.num_gpus(), gpn = topo.gpus_per_node(), nodes = topo.nodes();
     const bool single = p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts);
-    std::vector<double> mass, sq, q(static_cast<std::size_t>(g)), rn(static_cast<std::size_t>(nodes));
+    std::vector<double> mass, sq, share, q(static_cast<std::size_t>(g)), rn(static_cast<std::size_t>(nodes));
     // tokens_by_rail[m * gpn + l]: tokens of class sources on node m, local index l (for forwarding sums).
     std::vector<double> tokens_by_rail(static_cast<std::size_t>(nodes) * gpn);
     for (const SourceClass& c : sources) {
@@ -89,6 +89,10 @@ public:
       std::fill(tokens_by_rail.begin(), tokens_by_rail.end(), 0.0);
       const auto compute = [&](std::int32_t s) {
         dispatch_detail::gpu_masses(topo, p, c, s, mass, sq);
+        if (c.group_limit) {
+          dispatch_detail::group_limited_destinations(topo, p, c, s, q, rn, share);
+          return;
+        }
         for (std::int32_t n = 0; n < nodes; ++n) {
           double node_mass = 0.0;
           for (std::int32_t l = 0; l < gpn; ++l) {
@@ -223,10 +227,15 @@ public:
       }
       return 1.0 - pn;
     };
+    // Group-limited selection: q and the per-node probabilities from the group shares instead of the masses.
+    std::vector<double>& node_need = s.scratch[8];
+    if (c.group_limit)
+      dispatch_detail::group_limited_destinations(topo, p, c, c.gpus.empty() ? 0 : c.gpus[0], q, node_need,
+                                                  s.scratch[9]);
     double T = 0.0;
     for (std::int32_t d = 0, n = 0, l = 0; d < g; ++d, l = l + 1 == gpn ? 0 : l + 1, n += l == 0) {
       const auto i = static_cast<std::size_t>(d);
-      q[i] = need(mass[i]);
+      if (!c.group_limit) q[i] = need(mass[i]);
       double* nn = &node[static_cast<std::size_t>(n) * kN];
       nn[0] += mass[i];
       nn[1] += q[i];
@@ -240,7 +249,7 @@ public:
     double RN = 0.0, WN = 0.0, cRN = 0.0;
     for (std::int32_t n = 0; n < nodes; ++n) {
       double* nn = &node[static_cast<std::size_t>(n) * kN];
-      nn[4] = need(nn[0]);
+      nn[4] = c.group_limit ? node_need[static_cast<std::size_t>(n)] : need(nn[0]);
       nn[5] = nn[4] * (1.0 - nn[4]);
       RN += nn[4];
       WN += nn[5];

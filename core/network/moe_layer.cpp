@@ -37,6 +37,10 @@ MoeLayerNetwork evaluate_moe_layer_network(const ResolvedScenario& s, Phase phas
   routing.top_k = top_k;
   routing.power_law_exponent =
       s.scenario.routing.kind == RoutingKind::power_law ? s.scenario.routing.power_law_exponent : 0.0;
+  if (s.scenario.routing.group_limited) {
+    routing.num_groups = static_cast<std::int32_t>(s.model.moe.num_groups);
+    routing.groups_per_token = static_cast<std::int32_t>(s.model.moe.groups_per_token);
+  }
   if (s.scenario.routing.kind == RoutingKind::trace)
     out.note += "Trace routing is taken as uniform here; the engine section replays the trace. ";
   const auto& w = s.scenario.workload;

@@ -5,7 +5,13 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "network/group_limited_selection.hpp"
+
 namespace moescope {
+
+bool ExpectedRouting::group_limited() const {
+  return power_law_exponent == 0.0 && GroupLimitedSelection::applies(num_experts, num_groups, groups_per_token, top_k);
+}
 
 std::vector<double> inclusion_probabilities(const ExpectedRouting& r) {
   const std::int32_t n = r.num_experts;

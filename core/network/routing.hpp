@@ -25,6 +25,13 @@ struct ExpectedRouting {
   std::int32_t num_experts = 0;
   double power_law_exponent = 0.0;
   std::vector<std::int32_t> popularity_order; // empty: expert i has rank i
+  // Group-limited routing (DeepSeek-V3: 8 groups, 4 per token), applied with uniform popularity (exponent 0) only;
+  // 1 / 1 = no limit. See GroupLimitedSelection.
+  std::int32_t num_groups = 1;
+  std::int32_t groups_per_token = 1;
+
+  // Whether the group limit is applied (uniform popularity and a shape GroupLimitedSelection accepts).
+  bool group_limited() const;
 };
 
 // Per-token inclusion probabilities pi_e (probability that a token selects expert e; sum = top_k, each <= 1):

@@ -141,6 +141,7 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
 
   if (auto rt = r.object_if_present("routing"); rt && rt->valid()) {
     std::string kind = rt->choice("kind", {"uniform", "power_law", "trace"});
+    s.routing.group_limited = rt->boolean_or("group_limited", true);
     if (kind == "power_law") {
       s.routing.kind = RoutingKind::power_law;
       s.routing.power_law_exponent = rt->number("exponent", NumberRule::non_negative);
@@ -219,6 +220,7 @@ Json scenario_to_json(const Scenario& s) {
                      {"combine", to_string(w.dtypes.combine)}}}};
   Json routing = {{"kind", to_string(s.routing.kind)}};
   if (s.routing.kind == RoutingKind::power_law) routing["exponent"] = s.routing.power_law_exponent;
+  if (!s.routing.group_limited) routing["group_limited"] = false;
   if (s.routing.kind == RoutingKind::trace) {
     routing["file"] = s.routing.trace_file;
     routing["format"] = s.routing.trace_format;

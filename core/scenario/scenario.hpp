@@ -53,6 +53,9 @@ struct RoutingSpec {
   double power_law_exponent = 0.0; // power_law: popularity of the i-th most popular expert ~ i^-exponent
   std::string trace_file;          // trace: path (resolved relative to the scenario file)
   std::string trace_format = "auto";
+  // Expected-value modes with uniform popularity: apply the model's group-limited routing (DeepSeek-V3: a token
+  // picks its experts from 4 of 8 groups), which changes how many nodes a token reaches, not the expert loads.
+  bool group_limited = true;
 };
 
 struct PlacementSpec {

@@ -326,15 +326,25 @@ TEST(StepModel, PrefillOfOnePromptPerGpuWhenNoTokenBudget) {
 }
 
 // The prefill scatter and gather move the rows the dispatch kernel delivers (one per token and destination GPU),
-// taken from the network model: in expected-value mode they match the uniform-routing closed form.
+// taken from the network model: in expected-value mode without the group limit they match the uniform-routing
+// closed form; DeepSeek-V3's group limit concentrates a token's picks in 4 groups, so a GPU (4 experts of one
+// group) receives fewer distinct rows for the same token-expert pairs.
 TEST(StepModel, PrefillScatterUsesTheDispatchedRows) {
   Json j = deepseek_decode();
   j["workload"]["phase"] = "prefill";
   j["workload"]["prefill_tokens_per_gpu"] = 4096;
+  j["routing"] = {{"kind", "uniform"}, {"group_limited", false}};
+  const MoeNetworkCost free = moe_network_cost(resolve_json(j), Phase::prefill, 4096.0, EngineConfig{});
+  EXPECT_EQ(free.routing, "expected:uniform");
+  // EP64, 4 of 256 experts per GPU, top-8: 64 x 4096 x (1 - C(252, 8) / C(256, 8)).
+  EXPECT_NEAR(free.busiest_gpu_received_rows, uniform_received_rows(4096.0, 64, 8, 256, 4),
+              0.01 * 4096.0 * 64.0 * 0.12);
+  j["routing"].erase("group_limited");
   const auto s = resolve_json(j);
   const MoeNetworkCost net = moe_network_cost(s, Phase::prefill, 4096.0, EngineConfig{});
-  // EP64, 4 of 256 experts per GPU, top-8: 64 x 4096 x (1 - C(252, 8) / C(256, 8)).
-  EXPECT_NEAR(net.busiest_gpu_received_rows, uniform_received_rows(4096.0, 64, 8, 256, 4), 0.01 * 4096.0 * 64.0 * 0.12);
+  EXPECT_EQ(net.routing, "expected:uniform:group_limited");
+  EXPECT_LT(net.busiest_gpu_received_rows, 0.99 * free.busiest_gpu_received_rows);
+  EXPECT_NEAR(net.busiest_gpu_expert_tokens, free.busiest_gpu_expert_tokens, 1e-6 * free.busiest_gpu_expert_tokens);
   EXPECT_LT(net.busiest_gpu_received_rows, net.busiest_gpu_expert_tokens);
   // The engine's routed experts (speed of light, whole batch, no overlap) are exactly the module over the network
   // model's slot loads and received rows.

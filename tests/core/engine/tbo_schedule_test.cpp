@@ -145,7 +145,7 @@ TEST(TboSchedule, SglangScenariosIdealBelowRealisticBelowNoOverlap) {
     EXPECT_EQ(cfg.overlap, Overlap::two_batch) << f;
     const Phase phase = s.scenario.workload.phase;
     const PhaseResult r = evaluate_phase(s, phase, cfg);
-    EXPECT_LE(r.step_seconds_by_overlap_two_batch_ideal, r.step_seconds_by_overlap_two_batch) << f;
+    EXPECT_LE(r.step_seconds_by_overlap_two_batch_ideal, r.step_seconds_by_overlap_two_batch * (1 + 1e-12)) << f;
     EXPECT_LT(r.step_seconds_by_overlap_two_batch, r.step_seconds_by_overlap_none) << f;
     EXPECT_DOUBLE_EQ(r.step_seconds, r.step_seconds_by_overlap_two_batch) << f;
     for (const auto& l : r.layers) {

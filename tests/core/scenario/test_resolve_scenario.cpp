@@ -92,3 +92,18 @@ TEST_F(Fixture, ScenarioRoundTripsThroughJson) {
   EXPECT_EQ(scenario_to_json(again), scenario_to_json(s));
   EXPECT_EQ(again.routing.power_law_exponent, 1.1);
 }
+
+TEST_F(Fixture, GroupLimitDefaultsOnRoundTripsAndRejectsNonBooleans) {
+  const std::string base = R"({"model": "deepseek-v3", "system": "dgx-h100", "deployment": {"nodes": 2},
+      "workload": {"input_tokens": 1024}, "routing": {"kind": "uniform")";
+  EXPECT_TRUE(parse(base + "}}").routing.group_limited);
+  Scenario off = parse(base + R"(, "group_limited": false}})");
+  EXPECT_FALSE(off.routing.group_limited);
+  EXPECT_FALSE(parse(scenario_to_json(off).dump()).routing.group_limited);
+  try {
+    parse(base + R"(, "group_limited": "yes"}})");
+    FAIL() << "a string group_limited was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/routing/group_limited"), std::string::npos) << e.what();
+  }
+}
