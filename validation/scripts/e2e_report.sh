@@ -4,7 +4,8 @@
 # (nothing in them is fitted to the published figures; calibrations come from the kernel-level suites only) and
 # writes validation/reports/e2e.md with the predictions, the errors and the breakdown that explains them.
 #
-# Usage: validation/scripts/e2e_report.sh [path/to/moescope]   (default: $MOESCOPE_BIN, else the newest build)
+# Usage: validation/scripts/e2e_report.sh [path/to/moescope [report.md]]
+#   (binary default: $MOESCOPE_BIN, else the newest build; report default: validation/reports/e2e.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${1:-${MOESCOPE_BIN:-}}"
@@ -63,9 +64,10 @@ for s in prefill-1k prefill-2k prefill-4k; do
   MOESCOPE_DATA_DIR="$nosm" one "nosm-$s" "$root/scenarios/sglang-$s-4x8-h100.json"
 done
 
-python3 - "$work" "$root/validation/reports/e2e.md" "$bin" <<'PY'
+report="${2:-$root/validation/reports/e2e.md}"
+python3 - "$work" "$report" "$bin" "$root" <<'PY'
 import json, sys, os, datetime, subprocess
-work, out, binpath = sys.argv[1], sys.argv[2], sys.argv[3]
+work, out, binpath, root = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def load(n): return json.load(open(os.path.join(work, n)))["engine"]
 rows = []
 published = {"prefill-1k": 57674, "prefill-2k": 54543, "prefill-4k": 50302, "decode": 22282}
@@ -259,10 +261,11 @@ L.append(f"  The deployment without TBO is {(pub1 * 1.27 / step_ms('prefill-1k',
 L.append("- Assumptions that are not fitted but matter: 16,384 prefill tokens per GPU per step; 100 output tokens for decode (context 2,048 + 50 at "
          "mid-generation); uniform routing with DeepSeek-V3's group limit (EPLB with 32 redundant experts is modelled on the expected loads, "
          "which balances uniform routing only up to sampling noise); bf16 KV cache; DP attention (TP 1).")
-cal = sorted(set(v.get("compute_calibration", "") for v in res.values()))
-L.append(f"\nCompute calibration used: {', '.join(os.path.relpath(c, os.path.dirname(os.path.dirname(os.path.dirname(out)))) if c else 'built-in default' for c in cal)}; "
-         "network calibration: hwdb/calibrations/dgx-h100-network.json.\n")
-L.append(f"_Generated {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')} with `{os.path.relpath(binpath, os.path.dirname(os.path.dirname(os.path.dirname(out))) )}`._")
+cal = sorted(set(v.get("compute_calibration", "") for v in list(res.values()) + [load("ds-profile.json")]))
+L.append(f"\nCompute calibration used: {', '.join(os.path.relpath(c, root) if c else 'built-in default' for c in cal)}; "
+         "network calibrations: hwdb/calibrations/dgx-h100-network.json (the SGLang scenarios), "
+         "hwdb/calibrations/h800-deepseek-network.json (the DeepSeek profile).\n")
+L.append(f"_Generated {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')} with `{os.path.relpath(binpath, root)}`._")
 open(out + ".tmp", "w").write("\n".join(L) + "\n")
 os.replace(out + ".tmp", out)
 print("wrote", out)
