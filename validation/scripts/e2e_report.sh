@@ -246,13 +246,16 @@ L.append(f"  The deployment without TBO is {(pub1 * 1.27 / step_ms('prefill-1k',
          ", ".join(f"{phase(res[k])['layers'][-1]['compute_seconds']*1e3:.1f} / {phase(res[k])['layers'][-1]['communication_seconds']*1e3:.1f} ms "
                    f"at {k.split('-')[1].upper()}" for k in ("prefill-1k", "prefill-2k", "prefill-4k")) + "). "
          "The model therefore lacks time in the real deployment that its kernel-level calibrations do not contain, and more of it with TBO than "
-         "without. Checked and ruled out as the main cause: the 20 SMs DeepEP normal holds (modelled, table above: +5-8%); the scatter and gather of "
+         "without. Checked and ruled out as the main cause: the 20 SMs DeepEP normal holds (modelled, table above: " +
+         " to ".join(f"{(phase(res[k])['step_seconds_by_overlap']['two_batch'] / phase(load('nosm-' + k + '.json'))['step_seconds_by_overlap']['two_batch'] - 1) * 100:+.0f}%" for k in ("prefill-1k", "prefill-4k")) +
+         "); the scatter and gather of "
          "the contiguous layout (modelled since this version: 2.2 ms per layer); DeepEP normal's host synchronisation (its dispatch waits on the "
          "CPU for the receive counts, and its notify queues behind the previous communication op): a hand simulation of SGLang's prefill order "
-         "with that constraint and the 1K per-micro-batch times gives about 25 ms per MoE layer, against the schedule's "
-         f"{phase(res['prefill-1k'])['layers'][-1]['seconds_overlap_two_batch']*1e3:.1f} ms. Not modelled, no kernel-level data here: "
+         "with that constraint and the 1K per-micro-batch times gave about 25 ms per MoE layer against the schedule's 26.2 ms (both with the "
+         "communication times before the group limit). Not modelled, no kernel-level data here: "
          "communication slowing while compute runs (the NVLink forwarding SMs sharing L2 and HBM with DeepGEMM; GPU clocks under the power "
-         "limit when both run), the real routing's load imbalance after EPLB (the scenarios route uniformly), eager launches and host "
+         "limit when both run), the real routing's load imbalance after EPLB (the scenarios route uniformly; the blog measures "
+         f"{59337/50302:.2f}x at 4K, table above), eager launches and host "
          "work between kernels. DeepSeek-V3's group-limited routing is modelled (a token picks its 8 experts from 4 of the 8 expert groups, "
          "and EPLB's hierarchical packing puts 2 groups on each node, so a token reaches fewer nodes): without it the model sends " +
          ", ".join(f"{(phase(load('nogroup-' + k + '.json'))['moe']['scale_out_bytes_per_gpu'] / phase(res[k])['moe']['scale_out_bytes_per_gpu'] - 1) * 100:+.0f}% "
