@@ -63,11 +63,18 @@ void BM_TraceDispatchCombine(benchmark::State& state, const char* kernel) {
 
 // One MoE layer in expected-value mode (dispatch + combine, busiest link and GPU): the closed form over per-node
 // and per-rail sums (default), or with the GPU x GPU traffic matrices (`matrices`, the general path).
-void BM_ExpectedLayer(benchmark::State& state, const char* kernel, bool matrices, double exponent) {
+// `group_limited`: DeepSeek-V3's 4-of-8-group routing (per-group pick counts instead of one draw over all experts);
+// `slots` 5 instead of 4 adds replicas (destination probabilities per source GPU, the general path).
+void BM_ExpectedLayer(benchmark::State& state, const char* kernel, bool matrices, double exponent,
+                      bool group_limited = false, std::int32_t slots = 4) {
   const Topology topo = dgx_8x8();
-  const Placement pl = Placement::linear(256, 64, 4);
+  const Placement pl = Placement::linear(256, 64, slots);
   ExpectedRouting er = routing(128);
   er.power_law_exponent = exponent;
+  if (group_limited) {
+    er.num_groups = 8;
+    er.groups_per_token = 4;
+  }
   const auto sources = uniform_sources(er, 64);
   ExpectedDispatch out;
   DispatchOptions o;
@@ -98,6 +105,12 @@ BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency, "deepep_low_latency", fa
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, nccl_all_to_all, "nccl_all_to_all", false, 0.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_power_law, "deepep_normal", false, 1.0)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_group_limited, "deepep_normal", false, 0.0, true)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_replicas, "deepep_normal", false, 0.0, false, 5)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_replicas_group_limited, "deepep_normal", false, 0.0, true, 5)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_matrices, "deepep_normal", true, 0.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency_matrices, "deepep_low_latency", true, 0.0)
