@@ -10,6 +10,7 @@
 
 #include "engine/step_model.hpp"
 #include "network/dispatch.hpp"
+#include "network/moe_layer.hpp"
 #include "network/network_calibration.hpp"
 #include "placement/routing_stats.hpp"
 #include "placement/strategy.hpp"
@@ -175,8 +176,11 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   const Placement placement = expected_placement(s, routing, ep, tp.gpus_per_node, out.placement, out.note);
   DispatchOptions options;
   options.use_scale_up = c.use_scale_up;
+  const std::vector<SourceClass> sources = uniform_sources(routing, ep);
+  if (traffic_matrices_needed(topo, placement, sources, options))
+    check_traffic_matrix_size(s, topo, "replicated experts, or a fabric the closed form does not cover");
   ExpectedDispatch ed;
-  evaluate_dispatch_expected(*kernel, topo, placement, uniform_sources(routing, ep), payload, costs, options, ed);
+  evaluate_dispatch_expected(*kernel, topo, placement, sources, payload, costs, options, ed);
   const DispatchResult& r = ed.result;
   out.dispatch_seconds = r.dispatch.seconds;
   out.combine_seconds = r.combine.seconds;
@@ -255,6 +259,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   tp.nodes =
       static_cast<std::int32_t>(std::max<std::int64_t>(1, (d.gpus_per_stage + d.gpus_per_node - 1) / d.gpus_per_node));
   const Topology topo(tp);
+  check_traffic_matrix_size(s, topo, "trace-driven routing");
   const auto ep = static_cast<std::int32_t>(std::min<std::int64_t>(d.moe_ep, topo.num_gpus()));
   const std::int32_t gpn = tp.gpus_per_node;
   const std::int32_t nodes = std::max<std::int32_t>(1, (ep + gpn - 1) / gpn);

@@ -487,16 +487,21 @@ bool closed_form_applies(const Topology& topo, const Placement& p, const std::ve
   // Each source GPU once.
   const SourceClass& c = sources[0];
   if (static_cast<std::int32_t>(c.inclusion.size()) != p.num_experts) return false;
-  std::uint64_t seen[16] = {};
-  if (topo.num_gpus() > 1024) return false;
+  std::vector<std::uint64_t> seen(static_cast<std::size_t>(topo.num_gpus() + 63) / 64, 0);
   for (std::int32_t gpu : c.gpus) {
     if (gpu < 0 || gpu >= topo.num_gpus()) return false;
-    std::uint64_t& w = seen[gpu / 64];
+    std::uint64_t& w = seen[static_cast<std::size_t>(gpu / 64)];
     const std::uint64_t bit = 1ull << (gpu % 64);
     if (w & bit) return false;
     w |= bit;
   }
   return true;
+}
+
+void check_matrix_size(const Topology& topo) {
+  if (topo.num_gpus() > kMaxTrafficMatrixGpus)
+    throw std::length_error("dispatch: GPU x GPU traffic matrices for " + std::to_string(topo.num_gpus()) +
+                            " GPUs (at most " + std::to_string(kMaxTrafficMatrixGpus) + ")");
 }
 
 void check_inputs(const Topology& topo, const Placement& p) {
@@ -511,6 +516,7 @@ const DispatchResult& evaluate_dispatch(const DispatchKernel& kernel, const Topo
                                         const KernelCosts& costs, const DispatchOptions& options,
                                         DispatchWorkspace& ws) {
   check_inputs(topo, placement);
+  check_matrix_size(topo);
   reset(ws.result, topo.num_gpus(), false);
   ws.replica_counter.assign(static_cast<std::size_t>(placement.num_experts), 0);
   ws.gpu_load.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
@@ -556,6 +562,7 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
         phase_cost(topo, ps, r.dispatch_link_bytes, &dv, costs, false, payload.dispatch_bytes_per_token, scratch);
     r.combine = phase_cost(topo, ps, r.combine_link_bytes, &cv, costs, true, payload.combine_bytes_per_token, scratch);
   } else {
+    check_matrix_size(topo);
     reset(r, topo.num_gpus(), true);
     kernel.route_expected(topo, placement, sources, options, r);
     finalize(topo, payload, costs, r, true);
@@ -584,6 +591,11 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
   out.mean_expert_tokens_per_gpu = used > 0 ? sum / used : 0.0;
   out.expected_max_link_seconds_dispatch = r.dispatch.transfer_seconds;
   return out;
+}
+
+bool traffic_matrices_needed(const Topology& topo, const Placement& placement, const std::vector<SourceClass>& sources,
+                             const DispatchOptions& options) {
+  return !closed_form_applies(topo, placement, sources, options);
 }
 
 std::vector<SourceClass> uniform_sources(const ExpectedRouting& routing, std::int32_t num_gpus) {
@@ -635,7 +647,7 @@ void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, 
     }
     return;
   }
-  double w[256];
+  thread_local std::vector<double> w; // replica weights of one expert
   for (std::int32_t e = 0; e < p.num_experts; ++e) {
     const double pi = c.inclusion[static_cast<std::size_t>(e)];
     if (pi <= 0.0) continue;
@@ -646,8 +658,8 @@ void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, 
       sq[static_cast<std::size_t>(reps[0])] += pi * pi;
       continue;
     }
-    if (n > 256) throw std::invalid_argument("dispatch: more than 256 replicas of one expert");
-    replica_weights(topo, p, e, src, w);
+    if (w.size() < static_cast<std::size_t>(n)) w.resize(static_cast<std::size_t>(n));
+    replica_weights(topo, p, e, src, w.data());
     for (std::int32_t i = 0; i < n; ++i) {
       mass[static_cast<std::size_t>(reps[i])] += pi * w[i];
       sq[static_cast<std::size_t>(reps[i])] += pi * w[i] * pi * w[i];
@@ -664,7 +676,7 @@ void group_limited_destinations(const Topology& topo, const Placement& p, const 
   // share[d * groups + x]: group x's experts served by GPU d (rows 0..g-1), then per node (rows g..g+nodes-1).
   share.assign(static_cast<std::size_t>(g + nodes) * groups, 0.0);
   const bool single = p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts);
-  double w[256];
+  thread_local std::vector<double> w; // replica weights of one expert
   for (std::int32_t e = 0; e < p.num_experts; ++e) {
     const std::int32_t x = e / sel.experts_per_group();
     if (single) {
@@ -672,13 +684,13 @@ void group_limited_destinations(const Topology& topo, const Placement& p, const 
       continue;
     }
     const std::int32_t n = p.replicas(e);
-    if (n > 256) throw std::invalid_argument("dispatch: more than 256 replicas of one expert");
     const std::int32_t* reps = p.replicas_begin(e);
     if (n == 1) {
       share[static_cast<std::size_t>(reps[0]) * groups + x] += unit;
       continue;
     }
-    replica_weights(topo, p, e, src, w);
+    if (w.size() < static_cast<std::size_t>(n)) w.resize(static_cast<std::size_t>(n));
+    replica_weights(topo, p, e, src, w.data());
     for (std::int32_t i = 0; i < n; ++i)
       share[static_cast<std::size_t>(reps[i]) * groups + x] += unit * w[i];
   }

@@ -151,6 +151,11 @@ struct DispatchWorkspace {
   std::vector<double> gpu_load;              // per GPU (least-loaded choice)
 };
 
+// Largest GPU count for which GPU x GPU traffic matrices are kept (trace-driven mode and the general expected-value
+// path: a few matrices of 8-byte entries, 128 MiB each at 4096 GPUs). Above it the evaluations throw
+// std::length_error; front ends check first (traffic_matrices_needed) and report the scenario field.
+constexpr std::int32_t kMaxTrafficMatrixGpus = 4096;
+
 // Trace-driven dispatch + combine. The result lives in `ws.result` (returned by reference).
 const DispatchResult& evaluate_dispatch(const DispatchKernel& kernel, const Topology& topo, const Placement& placement,
                                         const TokenRouting& routing, const DispatchPayload& payload,
@@ -171,6 +176,11 @@ const ExpectedDispatch& evaluate_dispatch_expected(const DispatchKernel& kernel,
                                                    const Placement& placement, const std::vector<SourceClass>& sources,
                                                    const DispatchPayload& payload, const KernelCosts& costs,
                                                    const DispatchOptions& options, ExpectedDispatch& out);
+
+// Whether evaluate_dispatch_expected needs the GPU x GPU matrices for these inputs (false: the per-node closed form:
+// one replica per expert, a switched scale-up fabric, one NIC per GPU, one source class, scale-up allowed).
+bool traffic_matrices_needed(const Topology& topo, const Placement& placement, const std::vector<SourceClass>& sources,
+                             const DispatchOptions& options);
 
 // One source class covering GPUs [0, num_gpus) from an expected-value routing.
 std::vector<SourceClass> uniform_sources(const ExpectedRouting& routing, std::int32_t num_gpus);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "network/network_calibration.hpp"
+#include "util/diagnostics.hpp"
 
 namespace moescope {
 
@@ -60,9 +61,23 @@ MoeLayerNetwork evaluate_moe_layer_network(const ResolvedScenario& s, Phase phas
     }
   }
   DispatchOptions options;
-  evaluate_dispatch_expected(*kernel, out.topology, placement, uniform_sources(routing, out.topology.num_gpus()),
-                             out.payload, costs, options, out.expected);
+  const std::vector<SourceClass> sources = uniform_sources(routing, out.topology.num_gpus());
+  if (traffic_matrices_needed(out.topology, placement, sources, options))
+    check_traffic_matrix_size(s, out.topology, "replicated experts, or a fabric the closed form does not cover");
+  evaluate_dispatch_expected(*kernel, out.topology, placement, sources, out.payload, costs, options, out.expected);
   return out;
+}
+
+// The traffic model keeps GPU x GPU matrices for trace routing and for placements it cannot take in closed form; a
+// larger expert-parallel domain is a scenario error, reported on the deployment, not an allocation failure.
+void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, const char* why) {
+  if (topo.num_gpus() <= kMaxTrafficMatrixGpus) return;
+  throw InputError(s.scenario.file.empty() ? "<inline>" : s.scenario.file, "/deployment/nodes",
+                   "expected at most " + std::to_string(kMaxTrafficMatrixGpus) +
+                       " GPUs in the expert-parallel domain when the traffic model keeps GPU x GPU matrices (" + why +
+                       "), got " + std::to_string(topo.num_gpus()) +
+                       "; one slot per expert (no redundant experts) on a switched scale-up fabric with one NIC per "
+                       "GPU takes the closed form, which has no such limit");
 }
 
 } // namespace moescope

@@ -25,4 +25,8 @@ struct MoeLayerNetwork {
 
 MoeLayerNetwork evaluate_moe_layer_network(const ResolvedScenario& s, Phase phase, const std::string& kernel = "");
 
+// Throws InputError on /deployment/nodes when `topo` has more GPUs than the traffic model keeps GPU x GPU matrices for
+// (kMaxTrafficMatrixGpus); `why` says what needs the matrices. Callers check only when the matrices are needed.
+void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, const char* why);
+
 } // namespace moescope

@@ -117,3 +117,9 @@ def test_output_written_atomically_and_not_on_error(run, tmp_path):
     assert r.returncode == 2
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_expert_parallel_domain_beyond_the_traffic_matrices_is_a_clear_error(run):
+    # 8000 GPUs with redundant experts: GPU x GPU matrices would take gigabytes; reported on the deployment, exit 2.
+    r = run("eval", BAD / "ep_domain_too_large.json")
+    expect_error(r, "ep_domain_too_large.json", "/deployment/nodes", "at most 4096 GPUs", "got 8000")

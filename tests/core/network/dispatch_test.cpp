@@ -387,5 +387,44 @@ TEST(Routing, InclusionProbabilitiesAndSampling) {
     EXPECT_NEAR(freq[static_cast<std::size_t>(e)], pi[static_cast<std::size_t>(e)], 0.03);
 }
 
+// Many replicas of one expert (more than the 256 the replica weights once had room for): 2 experts on 600 GPUs,
+// 300 copies each. The expected-value path still conserves the token-expert pairs and spreads them evenly.
+TEST(ExpectedValue, ManyReplicasPerExpert) {
+  TopologyParams p = small_params();
+  p.nodes = 75;
+  p.gpus_per_node = 8;
+  const Topology topo(p);
+  const Placement pl = Placement::linear(2, 600, 1);
+  ASSERT_EQ(pl.replicas(0), 300);
+  ExpectedRouting er;
+  er.tokens_per_gpu = 10;
+  er.top_k = 1;
+  er.num_experts = 2;
+  ExpectedDispatch ex;
+  evaluate_dispatch_expected(*find_dispatch_kernel("deepep_normal"), topo, pl, uniform_sources(er, 600), kPayload, {},
+                             {}, ex);
+  double pairs = 0.0;
+  for (double x : ex.result.expert_tokens_per_gpu)
+    pairs += x;
+  EXPECT_NEAR(pairs, 600.0 * 10.0, 1e-6);
+  EXPECT_NEAR(ex.mean_expert_tokens_per_gpu, 10.0, 1e-9);
+}
+
+// Beyond kMaxTrafficMatrixGpus the GPU x GPU matrices are refused (front ends report the scenario field first).
+TEST(ExpectedValue, RefusesTrafficMatricesBeyondTheLimit) {
+  TopologyParams p = small_params();
+  p.nodes = kMaxTrafficMatrixGpus / 8 + 1;
+  p.gpus_per_node = 8;
+  const Topology topo(p);
+  const Placement pl = Placement::linear(8, topo.num_gpus(), 1); // replicas: the matrix path
+  TokenRouting tr;
+  tr.top_k = 1;
+  tr.experts = {0};
+  tr.source_gpu = {0};
+  DispatchWorkspace ws;
+  EXPECT_THROW(evaluate_dispatch(*find_dispatch_kernel("deepep_normal"), topo, pl, tr, kPayload, {}, {}, ws),
+               std::length_error);
+}
+
 } // namespace
 } // namespace moescope
