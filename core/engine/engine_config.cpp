@@ -51,6 +51,10 @@ EngineConfig read_engine_config(const Scenario& s, Diagnostics& diagnostics) {
   c.kv_transfer = r.boolean_or("kv_transfer", true);
   c.routing_source = r.choice_or("routing_source", {"auto", "expected", "trace"}, "auto");
   c.trace_steps = r.integer_or("trace_steps", 4, NumberRule::positive);
+  c.overlap_communication_slowdown = r.number_or("overlap_communication_slowdown", 1.0, NumberRule::positive);
+  if (c.overlap_communication_slowdown < 1.0)
+    r.error("overlap_communication_slowdown", "expected a factor >= 1 (communication slower under overlap), got " +
+                                                  std::to_string(c.overlap_communication_slowdown));
   r.finish();
   return c;
 }

@@ -38,6 +38,10 @@ struct EngineConfig {
   bool kv_transfer = true;             // disaggregation: TTFT includes moving the prompt's KV to the decode pool
   std::string routing_source = "auto"; // "auto" (trace when the scenario has one), "expected", "trace"
   std::int64_t trace_steps = 4;        // trace-driven: batches sampled from the trace per layer
+  // What-if assumption, not a calibration: MoE dispatch and combine take this many times their calibrated time
+  // while they overlap compute (two-batch and intra-layer overlap; the no-overlap sum is unchanged). 1 = the
+  // kernel-level calibration, which measures the kernels alone.
+  double overlap_communication_slowdown = 1.0;
 };
 
 // Reads Scenario::extensions["engine"] (absent = defaults). Problems go to `diagnostics`.

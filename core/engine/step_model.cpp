@@ -289,7 +289,8 @@ LayerCost layer_cost(const ResolvedScenario& s, const ComputeEngine& engine, con
 
 // One micro-batch's MoE layer as the two-batch schedule sees it. `pin`: GEMMs always on the reduced SM count
 // (SGLang's prefill TBO sets DeepGEMM's SM count to units - DeepEP's num_sms for the whole overlapped region).
-TboLayerOps tbo_ops(const LayerCost& h, bool pin) {
+// `comm_slowdown`: EngineConfig::overlap_communication_slowdown, applied to dispatch and combine (they overlap).
+TboLayerOps tbo_ops(const LayerCost& h, bool pin, double comm_slowdown) {
   TboLayerOps o;
   auto sec = [&](int b) { return h.seconds[static_cast<std::size_t>(b)]; };
   auto free_of = [&](int b) { return pin ? h.pinned[static_cast<std::size_t>(b)] : sec(b); };
@@ -302,22 +303,23 @@ TboLayerOps tbo_ops(const LayerCost& h, bool pin) {
                 free_of(kDenseFfn) + sec(kTpAllReduce);
   o.attention_busy = busy_of(kAttention) - h.prep_busy + busy_of(kNorms) + busy_of(kGate) + busy_of(kOther) +
                      busy_of(kDenseFfn) + sec(kTpAllReduce);
-  o.dispatch = sec(kDispatch);
+  o.dispatch = sec(kDispatch) * comm_slowdown;
   o.shared = free_of(kSharedExperts);
   o.shared_busy = busy_of(kSharedExperts);
   o.experts = free_of(kRoutedExperts) + sec(kMoeTpAllReduce);
   o.experts_busy = busy_of(kRoutedExperts) + sec(kMoeTpAllReduce);
-  o.combine = sec(kCombine);
+  o.combine = sec(kCombine) * comm_slowdown;
   o.comm_uses_sms = h.comm_uses_sms;
   return o;
 }
 
-double layer_time(const LayerCost& full, Overlap o) {
+double layer_time(const LayerCost& full, Overlap o, double comm_slowdown = 1.0) {
   switch (o) {
   case Overlap::intra_layer: {
     // The shared experts run concurrently with dispatch and combine (on the SMs those leave free).
-    const double moe_comm = full.seconds[kDispatch] + full.seconds[kCombine];
-    const double other_comm = full.communication - moe_comm;
+    const double calibrated_moe_comm = full.seconds[kDispatch] + full.seconds[kCombine];
+    const double other_comm = full.communication - calibrated_moe_comm;
+    const double moe_comm = calibrated_moe_comm * comm_slowdown;
     const double shared = full.comm_uses_sms ? full.busy[kSharedExperts] : full.shared;
     return full.compute - full.shared + other_comm + std::max(moe_comm, shared);
   }
@@ -420,14 +422,14 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
     lb.compute_seconds = full.compute;
     lb.communication_seconds = full.communication;
     lb.serial_seconds = layer_time(full, Overlap::none);
-    lb.intra_layer_seconds = layer_time(full, Overlap::intra_layer);
+    lb.intra_layer_seconds = layer_time(full, Overlap::intra_layer, cfg.overlap_communication_slowdown);
     // Two-batch overlap splits only the MoE layers (SGLang runs the dense layers before its TBO region on the
     // whole batch: splitting a layer without communication only reads its weights twice).
     lb.two_batch_seconds = lb.serial_seconds;
     lb.two_batch_ideal_seconds = lb.serial_seconds;
     if (kind.moe && halves) {
       const LayerCost half = layer_cost(s, engine, th, kind, &net_half, coll, red);
-      kind_ops[ki] = tbo_ops(half, phase == Phase::prefill && half.comm_uses_sms);
+      kind_ops[ki] = tbo_ops(half, phase == Phase::prefill && half.comm_uses_sms, cfg.overlap_communication_slowdown);
       kind_ideal[ki] = ideal_two_batch({kind_ops[ki]});
       lb.two_batch_ideal_seconds = kind_ideal[ki];
       lb.two_batch_seconds = 0; // accumulated from the schedule below
@@ -658,6 +660,9 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
   r.outer_seconds = sc.outer;
   r.moe = sc.moe;
   if (!r.moe.note.empty()) r.notes.push_back(r.moe.note);
+  if (cfg.overlap_communication_slowdown != 1.0)
+    r.notes.push_back("assumption: MoE dispatch and combine " + std::to_string(cfg.overlap_communication_slowdown) +
+                      "x slower while they overlap compute (engine.overlap_communication_slowdown)");
   for (const auto& lb : r.layers)
     for (const auto& [k, v] : lb.component_seconds)
       r.step_component_seconds[k] += static_cast<double>(lb.count) * v;

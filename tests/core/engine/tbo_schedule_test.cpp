@@ -174,3 +174,26 @@ TEST(TboSchedule, OverlapSettingNamesBothTwoBatchAssumptions) {
   j["engine"]["overlap"] = "perfect";
   EXPECT_THROW(engine_config_or_throw(resolve_json(j).scenario), InputError);
 }
+
+// engine.overlap_communication_slowdown (a what-if assumption): dispatch and combine take f times their calibrated
+// time while they overlap compute. The no-overlap sum does not move; the overlapped figures do, and never drop.
+TEST(TboSchedule, OverlapCommunicationSlowdownAffectsOnlyOverlappedFigures) {
+  Json j = scenario_json(repo("scenarios/sglang-prefill-4k-4x8-h100.json"));
+  const auto base_s = resolve_json(j);
+  const PhaseResult base = evaluate_phase(base_s, Phase::prefill, engine_config_or_throw(base_s.scenario));
+  EXPECT_EQ(engine_config_or_throw(base_s.scenario).overlap_communication_slowdown, 1.0);
+  j["engine"]["overlap_communication_slowdown"] = 2.0;
+  const auto slow_s = resolve_json(j);
+  const PhaseResult slow = evaluate_phase(slow_s, Phase::prefill, engine_config_or_throw(slow_s.scenario));
+  EXPECT_DOUBLE_EQ(slow.step_seconds_by_overlap_none, base.step_seconds_by_overlap_none);
+  EXPECT_GT(slow.step_seconds_by_overlap_two_batch, 1.05 * base.step_seconds_by_overlap_two_batch);
+  EXPECT_GT(slow.step_seconds_by_overlap_two_batch_ideal, base.step_seconds_by_overlap_two_batch_ideal);
+  EXPECT_GT(slow.step_seconds_by_overlap_intra_layer, base.step_seconds_by_overlap_intra_layer);
+  // The MoE communication stream of the schedule is twice as long: at least the doubled stream per MoE layer.
+  const auto& l = slow.layers.back();
+  ASSERT_EQ(l.id, "moe");
+  EXPECT_GE(l.two_batch_ideal_seconds * (1 + 1e-12), 2.0 * l.communication_seconds);
+  EXPECT_FALSE(slow.notes.empty());
+  j["engine"]["overlap_communication_slowdown"] = 0.5;
+  EXPECT_THROW(engine_config_or_throw(resolve_json(j).scenario), InputError);
+}
