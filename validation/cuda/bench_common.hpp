@@ -248,6 +248,7 @@ void run_attention_decode(Suite& s);
 void run_launch_overhead(Suite& s);
 void run_small_message(Suite& s);
 void run_nccl(Suite& s);
+void run_overlap(Suite& s);
 const char* nccl_version_string(); // nullptr when built without NCCL
 
 } // namespace mcb

@@ -94,7 +94,7 @@ LtHandle::~LtHandle() {
 }
 
 LtGemm::LtGemm(cublasLtHandle_t handle, GemmDtype dtype, int64_t M, int64_t N, int64_t K, const void* unit_scales,
-               size_t workspace_bytes)
+               size_t workspace_bytes, int32_t sm_count_target)
     : handle_(handle), dtype_(dtype), M_(M), N_(N), K_(K), workspace_bytes_(workspace_bytes) {
   try {
     const cudaDataType_t in_type = dtype == GemmDtype::bf16 ? CUDA_R_16BF : CUDA_R_8F_E4M3;
@@ -102,6 +102,9 @@ LtGemm::LtGemm(cublasLtHandle_t handle, GemmDtype dtype, int64_t M, int64_t N, i
     const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
     MCB_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
     MCB_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+    if (sm_count_target > 0)
+      MCB_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &sm_count_target,
+                                                sizeof sm_count_target));
     if (dtype == GemmDtype::fp8_block) {
       if (!unit_scales) throw BenchError("fp8_block GEMM without a scale buffer");
       // A = weights: one scale per 128x128 block; B = activations: one scale per 1x128 block along K.

@@ -70,9 +70,10 @@ LtSetup make_lt_setup(Suite& s);
 // heuristic returns no algorithm.
 class LtGemm {
 public:
-  // `unit_scales` (fp8_block only): a buffer from make_unit_scales().
+  // `unit_scales` (fp8_block only): a buffer from make_unit_scales(). `sm_count_target` > 0: the heuristic plans for
+  // that many SMs (CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET: a concurrent kernel holds the others); 0: all of them.
   LtGemm(cublasLtHandle_t handle, GemmDtype dtype, int64_t M, int64_t N, int64_t K, const void* unit_scales = nullptr,
-         size_t workspace_bytes = kLtWorkspaceBytes);
+         size_t workspace_bytes = kLtWorkspaceBytes, int32_t sm_count_target = 0);
   ~LtGemm();
   LtGemm(const LtGemm&) = delete;
   LtGemm& operator=(const LtGemm&) = delete;

@@ -30,6 +30,21 @@ inline float fp8_e4m3_value_at(uint64_t seed, uint64_t i, float lo, float hi) {
   return static_cast<float>(__nv_fp8_e4m3(uniform_at(seed, i, lo, hi)));
 }
 
+// Grid-stride copy of n 16-byte vectors, four loads in flight per thread (the streaming kernels' loop).
+__device__ inline void copy_vectors_grid_stride(const uint4* __restrict__ src, uint4* __restrict__ dst, size_t n) {
+  const size_t stride = size_t(gridDim.x) * blockDim.x;
+  size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
+  for (; i + 3 * stride < n; i += 4 * stride) {
+    const uint4 a = src[i], b = src[i + stride], c = src[i + 2 * stride], d = src[i + 3 * stride];
+    dst[i] = a;
+    dst[i + stride] = b;
+    dst[i + 2 * stride] = c;
+    dst[i + 3 * stride] = d;
+  }
+  for (; i < n; i += stride)
+    dst[i] = src[i];
+}
+
 inline unsigned blocks_for(size_t n, unsigned threads, unsigned cap = 65535u * 8u) {
   size_t b = (n + threads - 1) / threads;
   if (b < 1) b = 1;

@@ -44,17 +44,7 @@ __global__ void __launch_bounds__(256) write_kernel(uint4* __restrict__ dst, siz
 }
 
 __global__ void __launch_bounds__(256) copy_kernel(const uint4* __restrict__ src, uint4* __restrict__ dst, size_t n) {
-  const size_t stride = size_t(gridDim.x) * blockDim.x;
-  size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-  for (; i + 3 * stride < n; i += 4 * stride) {
-    const uint4 a = src[i], b = src[i + stride], c = src[i + 2 * stride], d = src[i + 3 * stride];
-    dst[i] = a;
-    dst[i + stride] = b;
-    dst[i + 2 * stride] = c;
-    dst[i + 3 * stride] = d;
-  }
-  for (; i < n; i += stride)
-    dst[i] = src[i];
+  copy_vectors_grid_stride(src, dst, n);
 }
 
 std::vector<size_t> hbm_sizes(bool quick, size_t max_bytes) {

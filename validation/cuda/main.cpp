@@ -46,6 +46,7 @@ const Family kFamilies[] = {
     {"launch_overhead", "launch", mcb::run_launch_overhead, "empty-kernel launch costs (stream, graph, sync)"},
     {"small_message", "memcpy", mcb::run_small_message, "cudaMemcpyAsync latency, 4 B .. 64 KiB"},
     {"nccl", "nccl", mcb::run_nccl, "NCCL collectives over all GPUs (skipped on one GPU)"},
+    {"overlap", "overlap", mcb::run_overlap, "FP8 GEMM beside an SM-resident copy kernel (DeepEP-like SM budget)"},
 };
 
 const Family* find_family(std::string_view name) {
