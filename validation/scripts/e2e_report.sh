@@ -184,9 +184,11 @@ if cs and cd:
              f"configuration without TBO at {59337/1.35:,.0f}-{59337/1.27:,.0f} tokens/s per node, and the model's no-overlap prediction, "
              f"{none4:,.0f}, is {(none4/(59337/1.27)-1)*100:+.0f}% to {(none4/(59337/1.35)-1)*100:+.0f}% from it: in sequence the "
              "kernels run close to their calibrations. The blog's observation that communication under two-batch overlap is "
-             "slower than in unit tests, and matches them with overlap off, points at contention between the DeepEP normal kernels and "
-             "the concurrent compute; a kernel-level measurement of DeepEP normal running beside DeepGEMM and attention would settle it "
-             "and would enter the model as a calibration term, not as a fit to these figures.\n")
+             "slower than in unit tests, and matches them with overlap off, points at what the kernels do to each other under "
+             "overlap (sharing HBM, L2 and clocks, compute kernels keeping SMs from the communication, or waiting on ranks that run "
+             "behind). A kernel-level measurement of DeepEP normal running beside DeepGEMM and attention would settle it and would "
+             "enter the model as a calibration term, not as a fit to these figures; the CUDA suite's `overlap` family measures the "
+             "part one GPU can show (docs/cuda-microbenchmarks.md), and has not been run yet.\n")
 L.append("## Two-batch overlap: gain over no overlap, predicted (schedule and ideal) and published\n")
 L.append("| configuration | schedule (configured) | ideal overlap | published |")
 L.append("|---|---:|---:|---:|")
