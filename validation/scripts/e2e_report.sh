@@ -190,7 +190,7 @@ if cs and cd:
              "overlap (sharing HBM, L2 and clocks, compute kernels keeping SMs from the communication, or waiting on ranks that run "
              "behind). A kernel-level measurement of DeepEP normal running beside DeepGEMM and attention would settle it and would "
              "enter the model as a calibration term, not as a fit to these figures; the CUDA suite's `overlap` family measures the "
-             "part one GPU can show (docs/cuda-microbenchmarks.md), and has not been run yet.")
+             "part one GPU can show (docs/cuda-microbenchmarks.md), and has not been run yet.\n")
     d0, d1 = phase(res["decode"])["tokens_per_s_per_node"], phase(load("slow1.2-decode.json"))["tokens_per_s_per_node"]
     fd = 1.0 + (22282 - d0) / (d1 - d0) * 0.2 if d1 != d0 else None
     if fd:
