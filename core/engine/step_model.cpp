@@ -16,6 +16,7 @@
 #include "network/collective.hpp"
 #include "network/network_calibration.hpp"
 #include "util/data_paths.hpp"
+#include "util/text_table.hpp"
 
 namespace moescope {
 
@@ -661,8 +662,9 @@ PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineC
   r.moe = sc.moe;
   if (!r.moe.note.empty()) r.notes.push_back(r.moe.note);
   if (cfg.overlap_communication_slowdown != 1.0)
-    r.notes.push_back("assumption: MoE dispatch and combine " + std::to_string(cfg.overlap_communication_slowdown) +
-                      "x slower while they overlap compute (engine.overlap_communication_slowdown)");
+    r.notes.push_back(
+        "assumption: MoE dispatch and combine take " + format_fixed(cfg.overlap_communication_slowdown, 2) +
+        " times their calibrated time while they overlap compute (engine.overlap_communication_slowdown)");
   for (const auto& lb : r.layers)
     for (const auto& [k, v] : lb.component_seconds)
       r.step_component_seconds[k] += static_cast<double>(lb.count) * v;
