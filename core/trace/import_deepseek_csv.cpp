@@ -23,12 +23,7 @@ bool is_data_file(const std::string& name) {
   return (ends(".csv") || ends(".csv.gz")) && name.find("_stats") == std::string::npos;
 }
 
-struct Shape {
-  std::uint32_t top_k = 0;
-  std::uint32_t num_experts = 0;
-  std::vector<std::int32_t> layers; // from the first file
-  std::string layers_from;          // the file that set `layers`
-};
+using Shape = detail::RequestShape;
 
 // Parses one prompt file, appending its tokens to `experts` ([token][layer][k]); returns the token count.
 std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint16_t>& experts) {
@@ -175,19 +170,10 @@ public:
 
 private:
   static Shape initial_shape(const ImportOptions& options) {
-    Shape s;
-    s.top_k = options.top_k;
-    s.num_experts = options.num_experts ? options.num_experts : 64; // DeepSeek-V2-Lite: 64 routed experts
-    return s;
+    return Shape::initial(options, 64); // DeepSeek-V2-Lite: 64 routed experts
   }
   static TraceMetadata metadata(const Shape& shape, const ImportOptions& options) {
-    TraceMetadata meta;
-    meta.model = options.model.empty() ? "DeepSeek-V2-Lite-Chat" : options.model;
-    meta.source_format = "deepseek-csv";
-    meta.num_experts = shape.num_experts;
-    meta.top_k = shape.top_k;
-    meta.moe_layer_ids = shape.layers;
-    return meta;
+    return shape.metadata(options, "DeepSeek-V2-Lite-Chat", "deepseek-csv");
   }
 
   ExpertTrace import_files(const std::vector<std::string>& files, const std::string& domain,

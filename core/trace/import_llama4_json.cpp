@@ -95,12 +95,7 @@ private:
   ByteSource& src_;
 };
 
-struct Shape {
-  std::uint32_t top_k = 0;
-  std::uint32_t num_experts = 0;
-  std::vector<std::int32_t> layers; // MoE layer ids, sorted
-  std::string layers_from;
-};
+using Shape = detail::RequestShape;
 
 struct RequestTokens {
   std::uint32_t prefill = 0;
@@ -257,19 +252,10 @@ public:
 
 private:
   static Shape initial_shape(const ImportOptions& options) {
-    Shape s;
-    s.top_k = options.top_k;
-    s.num_experts = options.num_experts ? options.num_experts : 128; // Llama 4 Maverick: 128 routed experts
-    return s;
+    return Shape::initial(options, 128); // Llama 4 Maverick: 128 routed experts
   }
   static TraceMetadata metadata(const Shape& shape, const ImportOptions& options) {
-    TraceMetadata meta;
-    meta.model = options.model.empty() ? "Llama-4-Maverick-17B-128E-Instruct" : options.model;
-    meta.source_format = "llama4-json";
-    meta.num_experts = shape.num_experts;
-    meta.top_k = shape.top_k;
-    meta.moe_layer_ids = shape.layers;
-    return meta;
+    return shape.metadata(options, "Llama-4-Maverick-17B-128E-Instruct", "llama4-json");
   }
 
   ExpertTrace import_files(const std::vector<std::string>& files, const std::string& domain,

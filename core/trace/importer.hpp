@@ -85,6 +85,32 @@ AnyTrace import_domain_folders(const std::string& dir, const ImportOptions& opti
   return merge_traces(std::move(parts), dir);
 }
 
+// What the per-request importers learn from their files: top-k (from the first token when not given), the expert
+// count (given or the format's default) and the MoE layer ids (from the first file, which the others must match).
+struct RequestShape {
+  std::uint32_t top_k = 0;
+  std::uint32_t num_experts = 0;
+  std::vector<std::int32_t> layers;
+  std::string layers_from; // the file that set `layers`
+
+  static RequestShape initial(const ImportOptions& options, std::uint32_t default_experts) {
+    RequestShape s;
+    s.top_k = options.top_k;
+    s.num_experts = options.num_experts ? options.num_experts : default_experts;
+    return s;
+  }
+  // The trace's metadata: the model (options.model, else `default_model`), format, experts, top-k and layers.
+  TraceMetadata metadata(const ImportOptions& options, const char* default_model, const char* source_format) const {
+    TraceMetadata meta;
+    meta.model = options.model.empty() ? default_model : options.model;
+    meta.source_format = source_format;
+    meta.num_experts = num_experts;
+    meta.top_k = top_k;
+    meta.moe_layer_ids = layers;
+    return meta;
+  }
+};
+
 // import_domain_folders for formats with one file per request, selected by name; a single file is one request
 // of the domain named by its folder.
 using ImportFiles =
