@@ -634,37 +634,41 @@ std::vector<SourceClass> sources_from_counts(const std::vector<double>& counts, 
 
 namespace moescope::dispatch_detail {
 
-void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src,
-                std::vector<double>& mass, std::vector<double>& sq) {
-  mass.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
-  sq.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
+namespace {
+// Calls f(expert, gpu, weight) for every replica of every expert, weight = the expected share of the expert's tokens
+// from `src` that this replica serves (replica_weights; 1 with one replica per expert).
+template <class F> void for_each_replica_share(const Topology& topo, const Placement& p, std::int32_t src, F&& f) {
   if (p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts)) { // one replica each: expert e on gpus[e]
-    const std::int32_t* gpus = p.replica_gpus.data();
-    const double* pi = c.inclusion.data();
-    for (std::int32_t e = 0; e < p.num_experts; ++e) {
-      mass[static_cast<std::size_t>(gpus[e])] += pi[e];
-      sq[static_cast<std::size_t>(gpus[e])] += pi[e] * pi[e];
-    }
+    for (std::int32_t e = 0; e < p.num_experts; ++e)
+      f(e, p.replica_gpus[static_cast<std::size_t>(e)], 1.0);
     return;
   }
   thread_local std::vector<double> w; // replica weights of one expert
   for (std::int32_t e = 0; e < p.num_experts; ++e) {
-    const double pi = c.inclusion[static_cast<std::size_t>(e)];
-    if (pi <= 0.0) continue;
     const std::int32_t n = p.replicas(e);
     const std::int32_t* reps = p.replicas_begin(e);
     if (n == 1) {
-      mass[static_cast<std::size_t>(reps[0])] += pi;
-      sq[static_cast<std::size_t>(reps[0])] += pi * pi;
+      f(e, reps[0], 1.0);
       continue;
     }
     if (w.size() < static_cast<std::size_t>(n)) w.resize(static_cast<std::size_t>(n));
     replica_weights(topo, p, e, src, w.data());
-    for (std::int32_t i = 0; i < n; ++i) {
-      mass[static_cast<std::size_t>(reps[i])] += pi * w[i];
-      sq[static_cast<std::size_t>(reps[i])] += pi * w[i] * pi * w[i];
-    }
+    for (std::int32_t i = 0; i < n; ++i)
+      f(e, reps[i], w[static_cast<std::size_t>(i)]);
   }
+}
+} // namespace
+
+void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src,
+                std::vector<double>& mass, std::vector<double>& sq) {
+  mass.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
+  sq.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
+  const double* pi = c.inclusion.data();
+  for_each_replica_share(topo, p, src, [&](std::int32_t e, std::int32_t gpu, double weight) {
+    const double m = pi[e] * weight;
+    mass[static_cast<std::size_t>(gpu)] += m;
+    sq[static_cast<std::size_t>(gpu)] += m * m;
+  });
 }
 
 void group_limited_destinations(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src,
@@ -672,28 +676,13 @@ void group_limited_destinations(const Topology& topo, const Placement& p, const 
   const GroupLimitedSelection& sel = *c.group_limit;
   const std::int32_t g = topo.num_gpus(), gpn = topo.gpus_per_node(), nodes = topo.nodes();
   const std::int32_t groups = sel.num_groups();
-  const double unit = 1.0 / sel.experts_per_group();
+  const std::int32_t per_group = sel.experts_per_group();
+  const double unit = 1.0 / per_group;
   // share[d * groups + x]: group x's experts served by GPU d (rows 0..g-1), then per node (rows g..g+nodes-1).
   share.assign(static_cast<std::size_t>(g + nodes) * groups, 0.0);
-  const bool single = p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts);
-  thread_local std::vector<double> w; // replica weights of one expert
-  for (std::int32_t e = 0; e < p.num_experts; ++e) {
-    const std::int32_t x = e / sel.experts_per_group();
-    if (single) {
-      share[static_cast<std::size_t>(p.replica_gpus[static_cast<std::size_t>(e)]) * groups + x] += unit;
-      continue;
-    }
-    const std::int32_t n = p.replicas(e);
-    const std::int32_t* reps = p.replicas_begin(e);
-    if (n == 1) {
-      share[static_cast<std::size_t>(reps[0]) * groups + x] += unit;
-      continue;
-    }
-    if (w.size() < static_cast<std::size_t>(n)) w.resize(static_cast<std::size_t>(n));
-    replica_weights(topo, p, e, src, w.data());
-    for (std::int32_t i = 0; i < n; ++i)
-      share[static_cast<std::size_t>(reps[i]) * groups + x] += unit * w[i];
-  }
+  for_each_replica_share(topo, p, src, [&](std::int32_t e, std::int32_t gpu, double weight) {
+    share[static_cast<std::size_t>(gpu) * groups + e / per_group] += unit * weight;
+  });
   for (std::int32_t d = 0; d < g; ++d)
     for (std::int32_t x = 0; x < groups; ++x)
       share[static_cast<std::size_t>(g + d / gpn) * groups + x] += share[static_cast<std::size_t>(d) * groups + x];
