@@ -1,50 +1,71 @@
 // Step-model throughput: full DeepSeek-V3 decode steps (61 layers, EP64 over 8 DGX H100 nodes) in expected-value
 // mode, as a sweep evaluates them. Target (issue 7): >= 1,000,000 design points per minute on 2 cores, i.e. one
-// evaluation well under 120 us per core. Reported against a baseline measured in the same run: the compute
-// module's own step composition (compute_step) for the same scenario, which the engine builds on.
+// evaluation well under 120 us per core. Reported against a baseline measured in the same run: the operator work of
+// the same step timed by the compute engine alone (layer_operators of each layer kind, ComputeEngine::evaluate), which
+// the engine builds on.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <thread>
 
-#include "compute/calibration.hpp"
 #include "compute/model_compute.hpp"
 #include "engine/step_model.hpp"
-#include "engine/sweep.hpp"
 #include "engine/tbo_schedule.hpp"
-#include "util/data_paths.hpp"
+#include "study/sweep.hpp"
 
 using namespace moescope;
 
 namespace {
 
-const HardwareDatabase& hwdb() {
-  static const HardwareDatabase db = HardwareDatabase::load_or_throw(hwdb_dir());
-  return db;
+Session& session() {
+  static Session s;
+  return s;
 }
-const ModelCatalog& catalog() {
-  static const ModelCatalog c = ModelCatalog::load_or_throw(model_catalog_dir());
-  return c;
-}
+// Resolved through the session: calibrations loaded once, as every front end does.
 const ResolvedScenario& default_scenario() {
-  static const ResolvedScenario s = [] {
-    Scenario sc = load_scenario_file(std::string(MOESCOPE_SOURCE_DIR) + "/scenarios/default.json");
-    return resolve_scenario(sc, hwdb(), catalog());
-  }();
+  static const ResolvedScenario s =
+      session().resolve(session().load_scenario(std::string(MOESCOPE_SOURCE_DIR) + "/scenarios/default.json"));
   return s;
 }
 
-// The baseline, measured once in this run: seconds per compute_step call (the compute module's own composition of
-// the same decode step), so that every engine benchmark reports its cost as a multiple of it.
+// The operator work of one decode step timed by the compute engine alone: both layer kinds' operators (built
+// once), each evaluated and weighted by the kind's layer count.
+double operator_work_seconds(const ResolvedScenario& s, const ComputeEngine& engine,
+                             const std::vector<std::pair<std::vector<OperatorWork>, double>>& kinds) {
+  double t = 0;
+  for (const auto& [ops, count] : kinds)
+    for (const auto& op : ops)
+      t += count * engine.evaluate(op).seconds;
+  (void)s;
+  return t;
+}
+std::vector<std::pair<std::vector<OperatorWork>, double>> decode_kinds(const ResolvedScenario& s) {
+  LayerTokens t;
+  t.rank_sequences = s.scenario.workload.batch_per_gpu;
+  t.rank_tokens = t.rank_sequences;
+  t.moe_tokens_per_gpu = t.rank_sequences;
+  t.kv_length = s.scenario.workload.input_tokens + s.scenario.workload.output_tokens / 2;
+  const double pairs = static_cast<double>(t.moe_tokens_per_gpu * s.model.moe.top_k);
+  t.busiest_expert_tokens.assign(
+      static_cast<std::size_t>(s.deployment.expert_slots_per_gpu),
+      static_cast<std::int64_t>(pairs / static_cast<double>(s.deployment.expert_slots_per_gpu)));
+  const auto& d = s.deployment;
+  const auto& dt = s.scenario.workload.dtypes;
+  const double moe_layers = static_cast<double>(s.model.num_moe_layers());
+  return {{layer_operators(s.model, d, dt, t, false, false), static_cast<double>(s.model.num_layers) - moe_layers},
+          {layer_operators(s.model, d, dt, t, true, false), moe_layers}};
+}
+
+// The baseline, measured once in this run, so that every engine benchmark reports its cost as a multiple of it.
 double baseline_seconds() {
   static const double t = [] {
     const ResolvedScenario& s = default_scenario();
-    const ComputeEngine engine(s.accelerator, find_compute_calibration(hwdb_dir(), s.accelerator.name));
+    const ComputeEngine engine(s.accelerator, *s.inputs.compute_calibration);
     double sink = 0;
     const auto t0 = std::chrono::steady_clock::now();
     const int n = 3000;
     for (int i = 0; i < n; ++i)
-      sink += compute_step(s, Phase::decode, engine).step_seconds;
+      sink += operator_work_seconds(s, engine, decode_kinds(s));
     benchmark::DoNotOptimize(sink);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
   }();
@@ -63,7 +84,7 @@ void report(benchmark::State& state) {
 // memo, as in a sweep over compute or memory parameters.
 void BM_DecodeStep_VaryHbm(benchmark::State& state) {
   ResolvedScenario s = default_scenario();
-  const EngineConfig cfg = engine_config_or_throw(s.scenario);
+  const EngineConfig cfg = s.scenario.engine;
   set_engine_network_cache(true);
   const double base = s.accelerator.hbm_bandwidth_bytes_per_s.value;
   std::int64_t i = 0;
@@ -79,7 +100,7 @@ BENCHMARK(BM_DecodeStep_VaryHbm)->ThreadRange(1, 2)->UseRealTime();
 // Design points that differ in the batch (network recomputed whenever the batch is new; 64 distinct batches).
 void BM_DecodeStep_VaryBatch(benchmark::State& state) {
   ResolvedScenario s = default_scenario();
-  const EngineConfig cfg = engine_config_or_throw(s.scenario);
+  const EngineConfig cfg = s.scenario.engine;
   set_engine_network_cache(true);
   std::int64_t i = 0;
   for (auto _ : state) {
@@ -94,7 +115,7 @@ BENCHMARK(BM_DecodeStep_VaryBatch)->ThreadRange(1, 2)->UseRealTime();
 // Cold: the network model evaluated at every point (no memo).
 void BM_DecodeStep_NoNetworkMemo(benchmark::State& state) {
   ResolvedScenario s = default_scenario();
-  const EngineConfig cfg = engine_config_or_throw(s.scenario);
+  const EngineConfig cfg = s.scenario.engine;
   set_engine_network_cache(false);
   for (auto _ : state) {
     PhaseResult r = evaluate_phase(s, Phase::decode, cfg);
@@ -109,11 +130,11 @@ BENCHMARK(BM_DecodeStep_NoNetworkMemo)->ThreadRange(1, 2)->UseRealTime();
 // dependency-aware two-batch schedule of its 58 MoE layers runs at every point.
 void BM_DecodeStep_SglangTwoBatch(benchmark::State& state) {
   static const ResolvedScenario base = [] {
-    Scenario sc = load_scenario_file(std::string(MOESCOPE_SOURCE_DIR) + "/scenarios/sglang-decode-9x8-h100.json");
-    return resolve_scenario(sc, hwdb(), catalog());
+    return session().resolve(
+        session().load_scenario(std::string(MOESCOPE_SOURCE_DIR) + "/scenarios/sglang-decode-9x8-h100.json"));
   }();
   ResolvedScenario s = base;
-  const EngineConfig cfg = engine_config_or_throw(s.scenario);
+  const EngineConfig cfg = s.scenario.engine;
   set_engine_network_cache(true);
   const double hbm = s.accelerator.hbm_bandwidth_bytes_per_s.value;
   std::int64_t i = 0;
@@ -143,17 +164,15 @@ void BM_TwoBatchSchedule58Layers(benchmark::State& state) {
 }
 BENCHMARK(BM_TwoBatchSchedule58Layers);
 
-// Baseline: the compute module's step composition alone (same scenario, same engine).
-void BM_Baseline_ComputeStep(benchmark::State& state) {
+// Baseline: the operator work of the step timed by the compute engine alone (same scenario, same calibration).
+void BM_Baseline_OperatorWork(benchmark::State& state) {
   const ResolvedScenario& s = default_scenario();
-  const ComputeEngine engine(s.accelerator, find_compute_calibration(hwdb_dir(), s.accelerator.name));
+  const ComputeEngine engine(s.accelerator, *s.inputs.compute_calibration);
   baseline_seconds();
-  for (auto _ : state) {
-    StepCompute c = compute_step(s, Phase::decode, engine);
-    benchmark::DoNotOptimize(c.step_seconds);
-  }
+  for (auto _ : state)
+    benchmark::DoNotOptimize(operator_work_seconds(s, engine, decode_kinds(s)));
 }
-BENCHMARK(BM_Baseline_ComputeStep)->UseRealTime();
+BENCHMARK(BM_Baseline_OperatorWork)->UseRealTime();
 
 // A whole sweep through the JSON front end (scenario edit, read, resolve, evaluate) on all threads.
 void BM_SweepFromJson(benchmark::State& state) {
@@ -173,7 +192,7 @@ void BM_SweepFromJson(benchmark::State& state) {
   spec.pareto = {{"tokens_per_s_per_gpu", true}, {"latency_seconds", false}};
   std::size_t points = 0;
   for (auto _ : state) {
-    SweepResult r = run_sweep(spec, hwdb(), catalog());
+    SweepResult r = run_sweep(spec, session());
     points += r.points.size();
   }
   state.counters["points_per_second"] = benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);

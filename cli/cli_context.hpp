@@ -3,10 +3,12 @@
 // data as JSON with --json; reports go through write_file_atomically.
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "study/session.hpp"
 #include "util/json_reader.hpp"
 
 namespace moescope::cli {
@@ -15,6 +17,12 @@ struct CliContext {
   bool json = false; // --json: print JSON instead of tables
   std::string data_dir_override;
 
+  // The one session of this run (created after the options are parsed, so that --data-dir applies).
+  Session& session() {
+    if (!session_) session_ = std::make_unique<Session>();
+    return *session_;
+  }
+
   // Prints `data` as JSON when --json is set, else calls `print_text`.
   void emit(const Json& data, const std::function<void()>& print_text) const {
     if (json)
@@ -22,6 +30,9 @@ struct CliContext {
     else
       print_text();
   }
+
+private:
+  std::unique_ptr<Session> session_;
 };
 
 // Each command group registers its subcommands; the callbacks run inside main's error handling.

@@ -5,12 +5,13 @@
 
 #include "cli_context.hpp"
 #include "util/diagnostics.hpp"
+#include "util/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace moescope;
   CLI::App app{"moescope: analytical model and roofline explorer for multi-node Mixture-of-Experts inference"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "moescope 0.1.0");
+  app.set_version_flag("--version", std::string("moescope ") + moescope_version());
   cli::CliContext ctx;
   app.add_flag("--json", ctx.json, "Print JSON instead of readable tables");
   app.add_option("--data-dir", ctx.data_dir_override,

@@ -4,8 +4,7 @@
 #include <QMessageBox>
 #include <QTableWidget>
 
-#include "hw/hardware_database.hpp"
-#include "util/data_paths.hpp"
+#include "study/session.hpp"
 #include "util/text_table.hpp"
 
 namespace moescope::gui {
@@ -17,7 +16,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), table_(new QTable
   table_->horizontalHeader()->setStretchLastSection(true);
   setCentralWidget(table_);
   try {
-    auto db = HardwareDatabase::load_or_throw(hwdb_dir());
+    Session session;
+    auto db = *session.hwdb();
     table_->setRowCount(static_cast<int>(db.accelerators().size()));
     int row = 0;
     for (const auto& [name, a] : db.accelerators()) {

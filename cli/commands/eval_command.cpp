@@ -1,9 +1,6 @@
 // `moescope eval SCENARIO [-o REPORT.json]`.
 #include "cli_context.hpp"
-#include "model/model_catalog.hpp"
-#include "report/eval_report.hpp"
 #include "util/atomic_file.hpp"
-#include "util/data_paths.hpp"
 
 namespace moescope::cli {
 
@@ -14,11 +11,9 @@ void register_eval_command(CLI::App& app, CliContext& ctx) {
   eval->add_option("scenario", *scenario_path, "Scenario JSON (see docs/scenario-format.md)")->required();
   eval->add_option("-o,--output", *output, "Write the JSON report here (atomically)");
   eval->callback([&ctx, scenario_path, output] {
-    Scenario scenario = load_scenario_file(*scenario_path);
-    auto hwdb = HardwareDatabase::load_or_throw(hwdb_dir());
-    auto catalog = ModelCatalog::load_or_throw(model_catalog_dir());
-    ResolvedScenario resolved = resolve_scenario(scenario, hwdb, catalog);
-    EvalReport report = evaluate_scenario(resolved);
+    const Evaluation evaluation = ctx.session().evaluate_file(*scenario_path);
+    const Scenario& scenario = evaluation.scenario.scenario;
+    const EvalReport report = evaluation.report();
     if (!output->empty()) write_file_atomically(*output, report.json.dump(2) + "\n");
     ctx.emit(report.json, [&] {
       std::cout << "Scenario " << scenario.name << (scenario.description.empty() ? "" : ": " + scenario.description)

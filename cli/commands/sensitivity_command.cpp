@@ -1,7 +1,7 @@
 // `moescope sensitivity SCENARIO [--step 0.1]`: elasticity of latency (TPOT or TTFT) and throughput per GPU to each
 // hardware parameter, with the metric at parameter x (1 -+ step): tornado-chart data, as a table or JSON.
 #include "cli_context.hpp"
-#include "engine/sweep.hpp"
+#include "study/sensitivity.hpp"
 #include "util/atomic_file.hpp"
 #include "util/data_paths.hpp"
 #include "util/text_table.hpp"
@@ -22,9 +22,7 @@ void register_sensitivity_command(CLI::App& app, CliContext& ctx) {
     Diagnostics d;
     auto j = read_json_file(*scenario, d);
     if (!j) throw InputError(d);
-    auto hwdb = HardwareDatabase::load_or_throw(hwdb_dir());
-    auto catalog = ModelCatalog::load_or_throw(model_catalog_dir());
-    const SensitivityResult r = sensitivity(*j, *scenario, *step, hwdb, catalog);
+    const SensitivityResult r = sensitivity(*j, *scenario, *step, ctx.session());
     const Json out = sensitivity_json(r);
     if (!output->empty()) write_file_atomically(*output, out.dump(2) + "\n");
     ctx.emit(out, [&] {

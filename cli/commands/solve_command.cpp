@@ -1,7 +1,7 @@
 // `moescope solve SCENARIO --vary PATH --metric M --at-most|--at-least TARGET --lo A --hi B`: inverse design by
 // bisection on the step model, e.g. the smallest scale-out bandwidth that meets a TPOT target.
 #include "cli_context.hpp"
-#include "engine/sweep.hpp"
+#include "study/solve.hpp"
 #include "util/data_paths.hpp"
 #include "util/text_table.hpp"
 
@@ -45,8 +45,6 @@ void register_solve_command(CLI::App& app, CliContext& ctx) {
     Diagnostics d;
     auto j = read_json_file(o->scenario, d);
     if (!j) throw InputError(d);
-    auto hwdb = HardwareDatabase::load_or_throw(hwdb_dir());
-    auto catalog = ModelCatalog::load_or_throw(model_catalog_dir());
     SolveSpec spec;
     spec.path = o->vary;
     spec.metric = o->metric;
@@ -56,7 +54,7 @@ void register_solve_command(CLI::App& app, CliContext& ctx) {
     spec.hi = o->hi;
     spec.rel_tol = o->tol;
     spec.integer = o->integer;
-    const SolveResult r = solve_scenario(*j, o->scenario, spec, hwdb, catalog);
+    const SolveResult r = solve_scenario(*j, o->scenario, spec, ctx.session());
     Json out;
     out["scenario"] = o->scenario;
     out["vary"] = spec.path;

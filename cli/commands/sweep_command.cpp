@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "cli_context.hpp"
-#include "engine/sweep.hpp"
+#include "study/sweep.hpp"
 #include "util/atomic_file.hpp"
 #include "util/data_paths.hpp"
 #include "util/text_table.hpp"
@@ -44,8 +44,6 @@ void register_sweep_command(CLI::App& app, CliContext& ctx) {
                          "the output \"" + spec.output +
                              ".json\" would overwrite the sweep file; choose another output path");
     }
-    auto hwdb = HardwareDatabase::load_or_throw(hwdb_dir());
-    auto catalog = ModelCatalog::load_or_throw(model_catalog_dir());
     const bool tty = ::isatty(2) != 0;
     std::function<void(std::size_t, std::size_t)> progress;
     if (tty)
@@ -55,7 +53,7 @@ void register_sweep_command(CLI::App& app, CliContext& ctx) {
         if (done == total) std::fprintf(stderr, "\n");
         std::fflush(stderr);
       };
-    SweepResult r = run_sweep(spec, hwdb, catalog, progress);
+    SweepResult r = run_sweep(spec, ctx.session(), progress);
     const Json j = sweep_json(spec, r);
     if (!spec.output.empty()) {
       write_file_atomically(spec.output + ".csv", sweep_csv(spec, r));

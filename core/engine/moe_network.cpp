@@ -8,13 +8,12 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "engine/step_model.hpp"
+#include "engine/input_loader.hpp"
+#include "engine/trace_routing.hpp"
 #include "network/dispatch.hpp"
-#include "network/moe_layer.hpp"
 #include "network/network_calibration.hpp"
 #include "placement/routing_stats.hpp"
 #include "placement/strategy.hpp"
-#include "trace/importer.hpp"
 
 namespace moescope {
 
@@ -88,19 +87,57 @@ std::string network_key(const ResolvedScenario& s, const EngineConfig& c, const 
   return key;
 }
 
-KernelCosts kernel_costs(const ResolvedScenario& s, const EngineConfig& c, const std::string& kernel,
-                         bool& calibrated) {
+KernelCosts kernel_costs(const ResolvedScenario& s, const std::string& kernel, bool& calibrated) {
   KernelCosts costs;
   calibrated = false;
-  if (c.network_calibration == "none") return costs;
-  const NetworkCalibration* cal =
-      find_network_calibration(c.network_calibration.empty() ? s.system.name : c.network_calibration);
+  const NetworkCalibration* cal = s.inputs.network_calibration.get();
   if (!cal) return costs;
   auto it = cal->dispatch_kernels.find(kernel);
   if (it == cal->dispatch_kernels.end()) return costs;
   costs = it->second; // num_sms: the kernel's SM budget (DeepEP normal: 20), 0 = no SM limit
   calibrated = true;
   return costs;
+}
+
+const DispatchKernel& kernel_named(const std::string& name) {
+  const DispatchKernel* kernel = find_dispatch_kernel(name);
+  if (!kernel) throw std::invalid_argument("unknown dispatch kernel \"" + name + "\" (checked when read)");
+  return *kernel;
+}
+
+AllToAllPhase phase_detail(const PhaseCost& p, const Topology& topo) {
+  AllToAllPhase a;
+  a.seconds = p.seconds;
+  a.transfer_seconds = p.transfer_seconds;
+  a.latency_seconds = p.latency_seconds;
+  a.message_seconds = p.message_seconds;
+  a.fixed_seconds = p.fixed_seconds;
+  a.busiest_link = p.busiest_link >= 0 ? topo.link_name(p.busiest_link) : "none";
+  a.busiest_link_bytes = p.busiest_link_bytes;
+  a.busiest_link_bandwidth_bytes_per_s =
+      p.busiest_link >= 0 ? topo.links()[static_cast<std::size_t>(p.busiest_link)].bandwidth_bytes_per_s : 0.0;
+  a.scale_up_bytes = p.scale_up_bytes;
+  a.scale_out_bytes = p.scale_out_bytes;
+  return a;
+}
+
+// Running mean of per-batch phase costs (trace-driven mode): the link names differ from batch to batch.
+void accumulate(AllToAllPhase& sum, const PhaseCost& p) {
+  sum.seconds += p.seconds;
+  sum.transfer_seconds += p.transfer_seconds;
+  sum.latency_seconds += p.latency_seconds;
+  sum.message_seconds += p.message_seconds;
+  sum.fixed_seconds += p.fixed_seconds;
+  sum.busiest_link_bytes += p.busiest_link_bytes;
+  sum.scale_up_bytes += p.scale_up_bytes;
+  sum.scale_out_bytes += p.scale_out_bytes;
+}
+AllToAllPhase averaged(AllToAllPhase sum, double n) {
+  for (double* x : {&sum.seconds, &sum.transfer_seconds, &sum.latency_seconds, &sum.message_seconds, &sum.fixed_seconds,
+                    &sum.busiest_link_bytes, &sum.scale_up_bytes, &sum.scale_out_bytes})
+    *x /= n;
+  sum.busiest_link = "n/a (trace-driven, averaged)";
+  return sum;
 }
 
 Placement expected_placement(const ResolvedScenario& s, const ExpectedRouting& routing, std::int32_t ep,
@@ -130,8 +167,7 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   MoeNetworkCost out;
   const bool decode = phase != Phase::prefill;
   out.kernel = decode ? c.decode_kernel : c.prefill_kernel;
-  const DispatchKernel* kernel = find_dispatch_kernel(out.kernel);
-  if (!kernel) throw std::invalid_argument("unknown dispatch kernel \"" + out.kernel + "\"");
+  const DispatchKernel* kernel = &kernel_named(out.kernel);
   const auto& d = s.deployment;
   TopologyParams tp = Topology::params_from_scenario(s);
   tp.nodes =
@@ -140,7 +176,7 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   const bool power = s.scenario.routing.kind == RoutingKind::power_law;
   const double exponent = power ? s.scenario.routing.power_law_exponent : 0.0;
   bool calibrated = false;
-  const KernelCosts costs = kernel_costs(s, c, out.kernel, calibrated);
+  const KernelCosts costs = kernel_costs(s, out.kernel, calibrated);
   const DispatchPayload payload =
       DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
 
@@ -182,8 +218,13 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   ExpectedDispatch ed;
   evaluate_dispatch_expected(*kernel, topo, placement, sources, payload, costs, options, ed);
   const DispatchResult& r = ed.result;
-  out.dispatch_seconds = r.dispatch.seconds;
-  out.combine_seconds = r.combine.seconds;
+  out.mode = "expected_value";
+  out.ep_gpus = ep;
+  out.tokens_per_gpu = tokens;
+  out.dispatch_bytes_per_token = payload.dispatch_bytes_per_token;
+  out.combine_bytes_per_token = payload.combine_bytes_per_token;
+  out.dispatch = phase_detail(r.dispatch, topo);
+  out.combine = phase_detail(r.combine, topo);
   out.busiest_gpu_expert_tokens = ed.expected_max_expert_tokens_per_gpu;
   out.mean_gpu_expert_tokens = ed.mean_expert_tokens_per_gpu;
   for (double x : r.received_rows_per_gpu)
@@ -191,7 +232,6 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   const double g = std::max(1, ep);
   out.scale_up_bytes_per_gpu = (r.dispatch.scale_up_bytes + r.combine.scale_up_bytes) / g;
   out.scale_out_bytes_per_gpu = (r.dispatch.scale_out_bytes + r.combine.scale_out_bytes) / g;
-  out.busiest_link = r.dispatch.busiest_link >= 0 ? topo.link_name(r.dispatch.busiest_link) : "none";
   out.calibrated = calibrated;
   out.communication_sms = costs.num_sms;
   out.scale_up_bandwidth_per_gpu = topo.scale_up_bandwidth_per_gpu();
@@ -205,49 +245,15 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
 
 // ---- Trace-driven mode -------------------------------------------------------------------------------------------
 
-struct TraceEntry {
-  std::shared_ptr<const trace::ExpertTrace> trace;
-  std::unique_ptr<placement::RoutingStats> stats;
-  std::map<std::string, placement::PlacementPlan> plans; // key: strategy/nodes/gpn/slots
-};
-
-std::string trace_path(const ResolvedScenario& s) {
-  // read_scenario already resolved the path relative to the scenario file (and made it absolute).
-  return s.scenario.routing.trace_file;
-}
-
-TraceEntry& trace_entry(const std::string& path, const std::string& format) {
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<TraceEntry>> cache;
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = cache[path + "|" + format];
-  if (!slot) {
-    trace::ImportOptions o;
-    if (format != "auto") o.format = format;
-    trace::AnyTrace any = trace::import_trace(path, o);
-    auto* et = std::get_if<trace::ExpertTrace>(&any);
-    if (!et) throw InputError(path, "", "expected a token-level trace (per-token expert ids) for trace-driven routing");
-    auto e = std::make_unique<TraceEntry>();
-    e->trace = std::make_shared<const trace::ExpertTrace>(std::move(*et));
-    placement::StatsOptions so;
-    so.coactivation = true;
-    e->stats = std::make_unique<placement::RoutingStats>(placement::compute_stats(*e->trace, so));
-    slot = std::move(e);
-  }
-  return *slot;
-}
-
-std::mutex g_plan_mutex;
-
 MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c) {
   MoeNetworkCost out;
   const std::string file = s.scenario.file.empty() ? "<inline>" : s.scenario.file;
   const bool decode = phase != Phase::prefill;
   out.kernel = decode ? c.decode_kernel : c.prefill_kernel;
-  const DispatchKernel* kernel = find_dispatch_kernel(out.kernel);
-  if (!kernel) throw std::invalid_argument("unknown dispatch kernel \"" + out.kernel + "\"");
-  TraceEntry& te = trace_entry(trace_path(s), s.scenario.routing.trace_format);
-  const trace::ExpertTrace& tr = *te.trace;
+  const DispatchKernel* kernel = &kernel_named(out.kernel);
+  if (!s.inputs.trace) throw std::logic_error("trace-driven routing without a loaded trace");
+  const TraceRouting& te = *s.inputs.trace;
+  const trace::ExpertTrace& tr = te.trace();
   if (static_cast<std::int64_t>(tr.num_experts()) != s.model.moe.num_routed_experts ||
       static_cast<std::int64_t>(tr.top_k()) != s.model.moe.top_k)
     throw InputError(file, "/routing/file",
@@ -273,26 +279,14 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     throw InputError(file, "/placement/strategy",
                      "unknown placement strategy \"" + s.scenario.placement.strategy + "\"; expected one of " + names);
   }
-  const std::string plan_key = strategy->name() + "/" + std::to_string(nodes) + "/" + std::to_string(gpn) + "/" +
-                               std::to_string(d.expert_slots_per_gpu);
-  const placement::PlacementPlan* plan = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(g_plan_mutex);
-    auto it = te.plans.find(plan_key);
-    if (it == te.plans.end()) {
-      placement::PlacementProblem problem{
-          *te.stats, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)}, {}};
-      problem.options.bytes_per_token =
-          static_cast<double>(s.model.hidden_size) * bytes_per_element(s.scenario.workload.dtypes.dispatch);
-      it = te.plans.emplace(plan_key, strategy->fit(problem)).first;
-    }
-    plan = &it->second;
-  }
+  const placement::PlacementPlan* plan =
+      &te.plan(*strategy, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)},
+               static_cast<double>(s.model.hidden_size) * bytes_per_element(s.scenario.workload.dtypes.dispatch));
   out.placement = strategy->name();
   out.routing = "trace:" + s.scenario.routing.trace_file;
 
   bool calibrated = false;
-  const KernelCosts costs = kernel_costs(s, c, out.kernel, calibrated);
+  const KernelCosts costs = kernel_costs(s, out.kernel, calibrated);
   out.calibrated = calibrated;
   out.communication_sms = costs.num_sms;
   const auto& w = s.scenario.workload;
@@ -301,7 +295,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   // Memo: the trace, its format and the batches sampled, on top of the expected-value key.
   std::string key;
   if (g_cache_enabled) {
-    key = "trace\0" + trace_path(s) + '\0' + s.scenario.routing.trace_format + '\0' + std::to_string(c.trace_steps) +
+    key = "trace\0" + te.version() + '\0' + s.scenario.routing.trace_format + '\0' + std::to_string(c.trace_steps) +
           '\0' + network_key(s, c, out.kernel, tp, tokens, 0.0, payload, costs);
     auto it = g_memo.map.find(key);
     if (it != g_memo.map.end()) {
@@ -326,13 +320,13 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   if (nodes > 1 && plan->homing.nodes == nodes) {
     std::vector<std::span<const float>> vecs;
     std::vector<double> weights;
-    for (std::size_t r = 0; r < te.stats->num_requests(); ++r) {
-      vecs.push_back(te.stats->homing(r));
-      weights.push_back(te.stats->traffic_tokens[r] + te.stats->homing_tokens[r]);
+    for (std::size_t r = 0; r < te.stats().num_requests(); ++r) {
+      vecs.push_back(te.stats().homing(r));
+      weights.push_back(te.stats().traffic_tokens[r] + te.stats().homing_tokens[r]);
     }
     const auto assigned = plan->homing.assign(vecs, weights);
-    for (std::size_t r = 0; r < assigned.size() && r < te.stats->requests.size(); ++r)
-      home[te.stats->requests[r]] = assigned[r];
+    for (std::size_t r = 0; r < assigned.size() && r < te.stats().requests.size(); ++r)
+      home[te.stats().requests[r]] = assigned[r];
   } else {
     for (std::size_t r = 0; r < home.size(); ++r)
       home[r] = static_cast<std::int32_t>(r % static_cast<std::size_t>(nodes));
@@ -355,7 +349,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   DispatchWorkspace ws;
   TokenRouting routing;
   routing.top_k = static_cast<std::int32_t>(tr.top_k());
-  double disp = 0, comb = 0, up = 0, outb = 0, busiest = 0, mean = 0, received = 0;
+  AllToAllPhase disp, comb;
+  double up = 0, outb = 0, busiest = 0, mean = 0, received = 0;
   std::vector<std::int64_t> slot_tokens;
   double best_gpu_load = -1;
   std::int64_t evaluations = 0;
@@ -386,8 +381,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
       }
       const Placement& p = plan->layers[std::min<std::size_t>(l, plan->layers.size() - 1)];
       const DispatchResult& r = evaluate_dispatch(*kernel, topo, p, routing, payload, costs, options, ws);
-      disp += r.dispatch.seconds;
-      comb += r.combine.seconds;
+      accumulate(disp, r.dispatch);
+      accumulate(comb, r.combine);
       up += (r.dispatch.scale_up_bytes + r.combine.scale_up_bytes) / std::max(1, ep);
       outb += (r.dispatch.scale_out_bytes + r.combine.scale_out_bytes) / std::max(1, ep);
       busiest += r.max_expert_tokens_per_gpu;
@@ -416,8 +411,13 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     }
   }
   const double n = static_cast<double>(std::max<std::int64_t>(evaluations, 1));
-  out.dispatch_seconds = disp / n;
-  out.combine_seconds = comb / n;
+  out.mode = "trace";
+  out.ep_gpus = ep;
+  out.tokens_per_gpu = tokens;
+  out.dispatch_bytes_per_token = payload.dispatch_bytes_per_token;
+  out.combine_bytes_per_token = payload.combine_bytes_per_token;
+  out.dispatch = averaged(disp, n);
+  out.combine = averaged(comb, n);
   out.scale_up_bytes_per_gpu = up / n;
   out.scale_out_bytes_per_gpu = outb / n;
   out.busiest_gpu_expert_tokens = busiest / n;
@@ -431,7 +431,6 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     for (auto& x : slot_tokens)
       x = static_cast<std::int64_t>(std::llround(static_cast<double>(x) * out.busiest_gpu_expert_tokens / slot_sum));
   out.busiest_gpu_slot_tokens = slot_tokens;
-  out.busiest_link = "n/a (trace-driven, averaged)";
   out.scale_up_bandwidth_per_gpu = topo.scale_up_bandwidth_per_gpu();
   out.scale_out_bandwidth_per_gpu = topo.has_scale_out() ? topo.scale_out_bandwidth_per_gpu() : 0.0;
   out.note = "trace-driven: " + std::to_string(steps) + " batches x " + std::to_string(layers) + " MoE layers of " +
@@ -445,7 +444,10 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
 
 } // namespace
 
-MoeNetworkCost moe_network_cost(const ResolvedScenario& s, Phase phase, double tokens_per_gpu, const EngineConfig& c) {
+MoeNetworkCost moe_network_cost(const ResolvedScenario& given, Phase phase, double tokens_per_gpu,
+                                const EngineConfig& c) {
+  ResolvedScenario storage;
+  const ResolvedScenario& s = with_inputs(given, c, storage);
   const bool has_trace = s.scenario.routing.kind == RoutingKind::trace;
   const bool use_trace = c.routing_source == "trace" || (c.routing_source == "auto" && has_trace);
   if (use_trace) {
@@ -455,6 +457,32 @@ MoeNetworkCost moe_network_cost(const ResolvedScenario& s, Phase phase, double t
     return trace_cost(s, phase, tokens_per_gpu, c);
   }
   return expected_cost(s, phase, tokens_per_gpu, c);
+}
+
+// The traffic model keeps GPU x GPU matrices for trace routing and for placements it cannot take in closed form; a
+// larger expert-parallel domain is a scenario error, reported on the deployment, not an allocation failure.
+void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, const char* why) {
+  if (topo.num_gpus() <= kMaxTrafficMatrixGpus) return;
+  throw InputError(s.scenario.file.empty() ? "<inline>" : s.scenario.file, "/deployment/nodes",
+                   "expected at most " + std::to_string(kMaxTrafficMatrixGpus) +
+                       " GPUs in the expert-parallel domain when the traffic model keeps GPU x GPU matrices (" + why +
+                       "), got " + std::to_string(topo.num_gpus()) +
+                       "; one slot per expert (no redundant experts) on a switched scale-up fabric with one NIC per "
+                       "GPU takes the closed form, which has no such limit");
+}
+
+void check_dispatch_kernels(const Scenario& s, const EngineConfig& c) {
+  const std::string file = s.file.empty() ? "<inline>" : s.file;
+  Diagnostics d;
+  for (const auto& [field, name] : {std::pair<const char*, std::string>{"/engine/decode_kernel", c.decode_kernel},
+                                    {"/engine/prefill_kernel", c.prefill_kernel}}) {
+    if (find_dispatch_kernel(name)) continue;
+    std::string names;
+    for (const auto& n : dispatch_kernel_names())
+      names += (names.empty() ? "" : ", ") + std::string("\"") + n + "\"";
+    d.add(file, field, "expected one of " + names + ", got \"" + name + "\"");
+  }
+  d.throw_if_any();
 }
 
 EngineCacheStats engine_cache_stats() {

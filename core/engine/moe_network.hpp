@@ -1,21 +1,38 @@
 #pragma once
 // The MoE dispatch/combine cost of one layer as the step model needs it: placement- and routing-aware, in
-// expected-value mode (uniform / power-law routing; placement "linear" or EPLB fitted on the expected loads) or
-// trace-driven (the scenario's trace and placement strategy: batches of real tokens routed through the placement).
-// Expected-value results are memoized per thread on everything they depend on, so that sweeps that vary only
-// compute or memory parameters do not recompute the network.
+// expected-value mode (uniform / power-law routing; the scenario's placement strategy on the expected loads where it
+// has an expected-value form, else linear placement, said in the note) or trace-driven (the scenario's trace and
+// placement strategy: batches of real tokens routed through the placement). Expected-value results are memoized per
+// thread on everything they depend on, so that sweeps that vary only compute or memory parameters do not recompute
+// the network.
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "engine/engine_config.hpp"
+#include "network/topology.hpp"
+#include "scenario/engine_config.hpp"
 #include "scenario/resolved_scenario.hpp"
 
 namespace moescope {
 
+// One direction (dispatch or combine) of one layer's all-to-all.
+struct AllToAllPhase {
+  double seconds = 0;
+  double transfer_seconds = 0; // busiest link's bytes over its achievable bandwidth
+  double latency_seconds = 0, message_seconds = 0, fixed_seconds = 0;
+  std::string busiest_link = "none"; // trace-driven: averaged over batches, no single link
+  double busiest_link_bytes = 0;
+  double busiest_link_bandwidth_bytes_per_s = 0;
+  double scale_up_bytes = 0, scale_out_bytes = 0; // over the EP group (each scale-up hop counted)
+};
+
 struct MoeNetworkCost {
-  std::string kernel, placement, routing, busiest_link, note;
-  double dispatch_seconds = 0, combine_seconds = 0;
+  std::string kernel, placement, routing, note;
+  std::string mode;          // "expected_value" or "trace"
+  std::int32_t ep_gpus = 0;  // GPUs of the expert-parallel group
+  double tokens_per_gpu = 0; // tokens each GPU routes in this micro-batch
+  double dispatch_bytes_per_token = 0, combine_bytes_per_token = 0;
+  AllToAllPhase dispatch, combine;
   double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes (expected maximum)
   double mean_gpu_expert_tokens = 0;
   double busiest_gpu_received_rows = 0; // token rows the dispatch delivers to the busiest GPU (one per token)
@@ -28,7 +45,23 @@ struct MoeNetworkCost {
   bool calibrated = false;
 };
 
-// `tokens_per_gpu`: tokens each GPU routes in this micro-batch.
+// `tokens_per_gpu`: tokens each GPU routes in this micro-batch. Reads the network calibration and the trace from
+// s.inputs (engine/input_loader.hpp).
 MoeNetworkCost moe_network_cost(const ResolvedScenario& s, Phase phase, double tokens_per_gpu, const EngineConfig& c);
+
+// Throws InputError on /deployment/nodes when `topo` has more GPUs than the traffic model keeps GPU x GPU matrices for
+// (kMaxTrafficMatrixGpus); `why` says what needs the matrices. Callers check only when the matrices are needed.
+void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, const char* why);
+
+// Checks the dispatch kernel names of `c` against the registry: InputError on /engine/decode_kernel or
+// /engine/prefill_kernel listing the registered ones.
+void check_dispatch_kernels(const Scenario& s, const EngineConfig& c);
+
+// Cache statistics of the expected-value network model (per thread), for benchmarks.
+struct EngineCacheStats {
+  std::size_t network_hits = 0, network_misses = 0;
+};
+EngineCacheStats engine_cache_stats();
+void set_engine_network_cache(bool enabled); // per thread; default enabled
 
 } // namespace moescope

@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "compute/engine.hpp"
-#include "engine/engine_config.hpp"
+#include "compute/compute_engine.hpp"
+#include "compute/memory_footprint.hpp"
+#include "compute/model_compute.hpp"
+#include "engine/moe_network.hpp"
+#include "scenario/engine_config.hpp"
 #include "scenario/resolved_scenario.hpp"
 
 namespace moescope {
@@ -33,25 +36,14 @@ struct LayerBreakdown {
   double seconds = 0;                              // under the configured overlap
   double flop = 0;
   double hbm_bytes = 0;
+  // The layer's operators (full micro-batch) and their times on all SMs: what the compute view and the roofline show.
+  std::shared_ptr<const std::vector<OperatorWork>> operators;
+  std::vector<OperatorTime> operator_times;
 };
 
-// The MoE all-to-all of one layer as the engine used it.
-struct MoeTraffic {
-  std::string kernel;
-  std::string placement;     // strategy actually used
-  std::string routing;       // "expected:uniform[:group_limited]", "expected:power_law", "trace:<file>"
-  double tokens_per_gpu = 0; // routed tokens a GPU sends (before top-k)
-  double dispatch_seconds = 0, combine_seconds = 0;
-  double busiest_gpu_expert_tokens = 0; // token-expert pairs the busiest GPU computes
-  double mean_gpu_expert_tokens = 0;
-  double busiest_gpu_received_rows = 0; // token rows the dispatch delivers to the busiest GPU (one per token)
-  std::vector<std::int64_t> busiest_gpu_slot_tokens; // per expert slot of the busiest GPU
-  double scale_up_bytes_per_gpu = 0;                 // dispatch + combine, per GPU
-  double scale_out_bytes_per_gpu = 0;
-  std::string busiest_link;
-  bool calibrated = false;
-  std::string note;
-};
+// The MoE all-to-all of one layer (full micro-batch) as the engine used it; busiest_gpu_slot_tokens are the loads
+// the routed-expert GEMMs ran.
+using MoeTraffic = MoeNetworkCost;
 
 struct PhaseResult {
   Phase phase = Phase::decode;
@@ -64,8 +56,11 @@ struct PhaseResult {
   double tokens_per_gpu_per_step = 0; // decode: new tokens verified per GPU; prefill: computed prompt tokens per GPU
   double sequences_per_gpu_per_step = 0;
 
+  LayerTokens tokens; // one micro-batch on the busiest GPU, with the expert loads the routed experts ran
   std::vector<LayerBreakdown> layers;
-  std::map<std::string, double> outer_seconds;          // embedding, lm_head, pipeline_send
+  std::vector<OperatorWork> outer_operators; // embedding, final norm, LM head
+  std::vector<OperatorTime> outer_operator_times;
+  std::map<std::string, double> outer_seconds;          // embedding, lm_head, mtp, pipeline_send
   std::map<std::string, double> step_component_seconds; // bucket -> seconds per step (no overlap)
   double stage_seconds_serial = 0, stage_seconds_two_batch = 0, stage_seconds_two_batch_ideal = 0,
          stage_seconds_intra_layer = 0;
@@ -112,6 +107,8 @@ struct DeploymentResult {
   EngineMode mode = EngineMode::calibrated;
   Overlap overlap = Overlap::none;
   std::string compute_calibration; // file used ("" = built-in default or speed of light)
+  std::string network_calibration; // file used ("" = none: speed of light)
+  MemoryFootprint memory;          // the scenario's workload as requested (before any KV bound)
   PhaseResult prefill, decode;
   bool disaggregated = false;
 };
@@ -121,7 +118,9 @@ struct DeploymentResult {
 // `all_phases`: evaluate prefill and decode whatever workload.phase says (the prefill of a decode scenario runs
 // prefill_tokens_per_gpu tokens per GPU, or one prompt per GPU when 0), so that a report gives TTFT and TPOT.
 DeploymentResult evaluate_deployment(const ResolvedScenario& s, const EngineConfig& config, bool all_phases = false);
-DeploymentResult evaluate_deployment(const ResolvedScenario& s, bool all_phases = false); // settings from "engine"
+DeploymentResult evaluate_deployment(const ResolvedScenario& s, bool all_phases = false); // s.scenario.engine
+// Calibrations and the trace are read from s.inputs (engine/input_loader.hpp); a scenario whose inputs were not
+// loaded for `config` has them loaded from hwdb_dir() for this call.
 
 // One phase on the scenario's own deployment (no pool split), for tests and sweeps.
 PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineConfig& config);
@@ -135,12 +134,5 @@ Json deployment_result_to_json(const DeploymentResult& r);
 // Headline figures of a result, flat, for sweeps and solve: ttft_seconds, tpot_seconds,
 // decode_tokens_per_s_per_gpu, prefill_tokens_per_s_per_gpu, ... (docs/engine.md, "Metrics").
 std::map<std::string, double> deployment_metrics(const DeploymentResult& r);
-
-// Cache statistics of the expected-value network model (per thread), for benchmarks.
-struct EngineCacheStats {
-  std::size_t network_hits = 0, network_misses = 0;
-};
-EngineCacheStats engine_cache_stats();
-void set_engine_network_cache(bool enabled); // per thread; default enabled
 
 } // namespace moescope

@@ -1,6 +1,5 @@
 #include "report/compute_section.hpp"
 
-#include "compute/model_compute.hpp"
 #include "util/data_paths.hpp"
 #include "util/text_table.hpp"
 
@@ -12,46 +11,73 @@ std::string ComputeSection::key() const {
 
 namespace {
 
-Json step_to_json(const StepCompute& st) {
+// The compute buckets of the engine's per-layer breakdown (the others are communication).
+const std::vector<std::string>& compute_buckets() {
+  static const std::vector<std::string> b = {"attention",      "norms",     "gate", "routed_experts",
+                                             "shared_experts", "dense_ffn", "other"};
+  return b;
+}
+
+Json step_to_json(const PhaseResult& p) {
+  const LayerTokens& t = p.tokens;
   Json j;
-  j["phase"] = to_string(st.phase);
-  j["tokens"] = {{"rank_sequences", st.tokens.rank_sequences},
-                 {"query_tokens_per_sequence", st.tokens.query_tokens},
-                 {"kv_length", st.tokens.kv_length},
-                 {"attention_rank_tokens", st.tokens.rank_tokens},
-                 {"moe_tokens_per_gpu", st.tokens.moe_tokens_per_gpu},
-                 {"busiest_gpu_expert_tokens", st.tokens.busiest_expert_tokens}};
+  j["phase"] = to_string(p.phase);
+  j["microbatches"] = p.microbatches;
+  j["tokens"] = {{"rank_sequences", t.rank_sequences},
+                 {"query_tokens_per_sequence", t.query_tokens},
+                 {"kv_length", t.kv_length},
+                 {"attention_rank_tokens", t.rank_tokens},
+                 {"moe_tokens_per_gpu", t.moe_tokens_per_gpu},
+                 {"busiest_gpu_expert_tokens", t.busiest_expert_tokens}};
+  Json components = Json::object();
+  double step = 0, flop = 0, weight_bytes = 0, kv_bytes = 0;
   j["layer_types"] = Json::array();
-  for (const auto& lt : st.layer_types) {
+  for (const auto& lb : p.layers) {
     Json l;
-    l["id"] = lt.id;
-    l["layers"] = lt.count;
-    l["seconds_per_layer"] = lt.seconds;
-    l["component_seconds_per_layer"] = lt.component_seconds;
+    l["id"] = lb.id;
+    l["layers"] = lb.count;
+    l["seconds_per_layer"] = lb.compute_seconds;
+    Json c = Json::object();
+    for (const auto& name : compute_buckets())
+      if (auto it = lb.component_seconds.find(name); it != lb.component_seconds.end()) c[name] = it->second;
+    l["component_seconds_per_layer"] = c;
     l["operators"] = Json::array();
-    for (std::size_t i = 0; i < lt.operators.size(); ++i)
-      l["operators"].push_back(operator_to_json(lt.operators[i], lt.times[i]));
+    const double n = static_cast<double>(lb.count);
+    for (std::size_t i = 0; lb.operators && i < lb.operators->size(); ++i) {
+      const OperatorWork& op = (*lb.operators)[i];
+      l["operators"].push_back(operator_to_json(op, lb.operator_times[i]));
+      flop += n * op.flop;
+      weight_bytes += n * op.weight_bytes;
+      kv_bytes += n * op.kv_bytes;
+    }
+    for (auto it = c.begin(); it != c.end(); ++it)
+      components[it.key()] = components.value(it.key(), 0.0) + n * it.value().get<double>();
+    step += n * lb.compute_seconds;
     j["layer_types"].push_back(l);
   }
-  Json per_layer = Json::array();
-  for (std::size_t i = 0; i < st.layer_type_of.size(); ++i) {
-    const auto& lt = st.layer_types[static_cast<std::size_t>(st.layer_type_of[i])];
-    per_layer.push_back({{"layer", i}, {"type", lt.id}, {"seconds", lt.seconds}});
-  }
-  j["layers"] = per_layer;
   j["outer_operators"] = Json::array();
-  for (std::size_t i = 0; i < st.outer_operators.size(); ++i)
-    j["outer_operators"].push_back(operator_to_json(st.outer_operators[i], st.outer_times[i]));
-  j["component_seconds"] = st.component_seconds;
-  j["step_seconds"] = st.step_seconds;
-  j["flop"] = st.flop;
-  j["weight_bytes_read"] = st.weight_bytes;
-  j["kv_bytes"] = st.kv_bytes;
-  if (!st.routing_note.empty()) j["routing_note"] = st.routing_note;
+  for (std::size_t i = 0; i < p.outer_operators.size(); ++i) {
+    const OperatorWork& op = p.outer_operators[i];
+    const OperatorTime& ot = p.outer_operator_times[i];
+    j["outer_operators"].push_back(operator_to_json(op, ot));
+    components[op.component] = components.value(op.component, 0.0) + ot.seconds;
+    step += ot.seconds;
+    flop += op.flop;
+    weight_bytes += op.weight_bytes;
+    kv_bytes += op.kv_bytes;
+  }
+  j["component_seconds"] = components;
+  j["step_seconds"] = step;
+  j["flop"] = flop;
+  j["weight_bytes_read"] = weight_bytes;
+  j["kv_bytes"] = kv_bytes;
+  if (!p.moe.kernel.empty())
+    j["routing_note"] = "expert loads from " + p.moe.routing + " routing through placement \"" + p.moe.placement +
+                        "\" (the busiest GPU's experts set the routed-expert time)";
   return j;
 }
 
-Json roofline(const ResolvedScenario& s, const std::vector<StepCompute>& steps) {
+Json roofline(const ResolvedScenario& s, const DeploymentResult& result) {
   Json r;
   Json compute = Json::object();
   for (const auto& [t, q] : s.accelerator.peak_dense_flop_per_s)
@@ -67,45 +93,34 @@ Json roofline(const ResolvedScenario& s, const std::vector<StepCompute>& steps) 
       "x = arithmetic intensity (flop per HBM byte); a roof of bandwidth B is the line y = B * x; for the network "
       "roofs, x is read as flop per byte sent over that fabric";
   r["points"] = Json::array();
-  for (const auto& st : steps) {
-    for (const auto& lt : st.layer_types)
-      for (std::size_t i = 0; i < lt.operators.size(); ++i)
-        r["points"].push_back({{"phase", to_string(st.phase)},
-                               {"layer_type", lt.id},
-                               {"name", lt.operators[i].name},
-                               {"arithmetic_intensity_flop_per_byte", lt.operators[i].arithmetic_intensity()},
-                               {"attained_flop_per_s", lt.times[i].attained_flop_per_s},
-                               {"bound", to_string(lt.times[i].bound)}});
+  for (const PhaseResult* p : {&result.prefill, &result.decode}) {
+    if (!p->evaluated) continue;
+    for (const auto& lb : p->layers)
+      for (std::size_t i = 0; lb.operators && i < lb.operators->size(); ++i)
+        r["points"].push_back({{"phase", to_string(p->phase)},
+                               {"layer_type", lb.id},
+                               {"name", (*lb.operators)[i].name},
+                               {"arithmetic_intensity_flop_per_byte", (*lb.operators)[i].arithmetic_intensity()},
+                               {"attained_flop_per_s", lb.operator_times[i].attained_flop_per_s},
+                               {"bound", to_string(lb.operator_times[i].bound)}});
   }
   return r;
 }
 
 } // namespace
 
-Json ComputeSection::compute(const ResolvedScenario& s) const {
-  Diagnostics d;
-  EngineSettings settings = read_engine_settings(s.scenario, d);
-  d.throw_if_any();
-  ComputeCalibration cal = settings.options.mode == EngineMode::calibrated
-                               ? find_compute_calibration(hwdb_dir(), s.accelerator.name)
-                               : default_compute_calibration();
-  ComputeEngine engine(s.accelerator, cal, settings.options);
-  std::vector<StepCompute> steps;
-  const Phase ph = s.scenario.workload.phase;
-  if (ph == Phase::prefill || ph == Phase::both) steps.push_back(compute_step(s, Phase::prefill, engine));
-  if (ph == Phase::decode || ph == Phase::both) steps.push_back(compute_step(s, Phase::decode, engine));
+Json ComputeSection::view(const ResolvedScenario& s, const DeploymentResult& r) const {
   Json j;
-  j["mode"] = to_string(settings.options.mode);
-  j["cuda_graphs"] = settings.options.cuda_graphs;
-  std::string cal_file = cal.file;
+  j["mode"] = to_string(r.mode);
+  j["cuda_graphs"] = s.scenario.engine.compute.cuda_graphs;
+  std::string cal_file = r.compute_calibration;
   const std::string root = data_root() + "/";
   if (cal_file.rfind(root, 0) == 0) cal_file = cal_file.substr(root.size()); // relative to the data root
-  j["calibration"] =
-      settings.options.mode == EngineMode::calibrated ? (cal_file.empty() ? "built-in default" : cal_file) : "none";
+  j["calibration"] = r.mode == EngineMode::calibrated ? (cal_file.empty() ? "built-in default" : cal_file) : "none";
   j["steps"] = Json::array();
-  for (const auto& st : steps)
-    j["steps"].push_back(step_to_json(st));
-  j["roofline"] = roofline(s, steps);
+  for (const PhaseResult* p : {&r.prefill, &r.decode})
+    if (p->evaluated) j["steps"].push_back(step_to_json(*p));
+  j["roofline"] = roofline(s, r);
   return j;
 }
 
@@ -113,7 +128,10 @@ std::string ComputeSection::render_text(const Json& j) const {
   std::string out = "Compute per GPU (busiest GPU; mode " + j["mode"].get<std::string>() + ", calibration " +
                     j["calibration"].get<std::string>() + ")\n";
   for (const auto& st : j["steps"]) {
-    out += "  " + st["phase"].get<std::string>() + " step: " + format_seconds(st["step_seconds"].get<double>()) + "\n";
+    const auto mb = st["microbatches"].get<std::int64_t>();
+    out += "  " + st["phase"].get<std::string>() +
+           " step, compute only: " + format_seconds(st["step_seconds"].get<double>()) +
+           (mb > 1 ? " per micro-batch (" + std::to_string(mb) + " per step)" : std::string()) + "\n";
     TextTable t({"layer type", "layers", "per layer", "attention", "routed", "shared", "dense FFN", "gate", "norms"});
     for (const auto& lt : st["layer_types"]) {
       const auto& c = lt["component_seconds_per_layer"];
@@ -130,8 +148,8 @@ std::string ComputeSection::render_text(const Json& j) const {
     }
     const auto& cs = st["component_seconds"];
     out += "    step by component:";
-    for (const auto& c : compute_components())
-      if (cs.contains(c) && cs[c].get<double>() > 0) out += " " + c + " " + format_seconds(cs[c].get<double>()) + ";";
+    for (auto it = cs.begin(); it != cs.end(); ++it)
+      if (it.value().get<double>() > 0) out += " " + it.key() + " " + format_seconds(it.value().get<double>()) + ";";
     out += "\n";
     TextTable ops({"operator (" + st["layer_types"].back()["id"].get<std::string>() + " layer)", "FLOP", "bytes",
                    "FLOP/byte", "bound", "time"});

@@ -9,7 +9,7 @@ std::string DeploymentSection::key() const {
   return "deployment";
 }
 
-Json DeploymentSection::compute(const ResolvedScenario& s) const {
+Json DeploymentSection::view(const ResolvedScenario& s, const DeploymentResult&) const {
   const auto& d = s.deployment;
   Json j;
   j["model"] = s.model.name;

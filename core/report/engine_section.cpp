@@ -9,9 +9,8 @@ std::string EngineSection::key() const {
   return "engine";
 }
 
-Json EngineSection::compute(const ResolvedScenario& s) const {
-  // Both phases, whatever the workload's phase: the report gives TTFT and TPOT.
-  return deployment_result_to_json(evaluate_deployment(s, /*all_phases=*/true));
+Json EngineSection::view(const ResolvedScenario&, const DeploymentResult& r) const {
+  return deployment_result_to_json(r);
 }
 
 namespace {

@@ -2,17 +2,17 @@
 
 namespace moescope {
 
-EvalReport evaluate_scenario(const ResolvedScenario& s) {
-  EvalReport r;
-  r.json["moescope_version"] = "0.1.0";
-  r.json["scenario"] = scenario_to_json(s.scenario);
+EvalReport render_report(const ResolvedScenario& s, const DeploymentResult& r) {
+  EvalReport out;
+  out.json["moescope_version"] = moescope_version();
+  out.json["scenario"] = scenario_to_json(s.scenario);
   for (const auto& section : default_report_sections()) {
-    Json data = section->compute(s);
-    r.text += section->render_text(data);
-    r.text += "\n";
-    r.json[section->key()] = std::move(data);
+    Json data = section->view(s, r);
+    out.text += section->render_text(data);
+    out.text += "\n";
+    out.json[section->key()] = std::move(data);
   }
-  return r;
+  return out;
 }
 
 } // namespace moescope

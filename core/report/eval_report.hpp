@@ -1,6 +1,7 @@
 #pragma once
-// `moescope eval`: every report section for one scenario, as JSON and as readable text.
+// `moescope eval`: every report section as a view of one evaluation, as JSON and as readable text.
 #include "report/report_section.hpp"
+#include "util/version.hpp"
 
 namespace moescope {
 
@@ -9,6 +10,8 @@ struct EvalReport {
   std::string text; // the readable summary
 };
 
-EvalReport evaluate_scenario(const ResolvedScenario& s);
+// `r` is the step model's result for `s` with both phases evaluated (evaluate_deployment(s, true)): the report
+// gives TTFT and TPOT whatever the workload's phase.
+EvalReport render_report(const ResolvedScenario& s, const DeploymentResult& r);
 
 } // namespace moescope

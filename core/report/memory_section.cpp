@@ -1,6 +1,5 @@
 #include "report/memory_section.hpp"
 
-#include "compute/memory_footprint.hpp"
 #include "model/parameter_count.hpp"
 #include "util/text_table.hpp"
 
@@ -10,9 +9,9 @@ std::string MemorySection::key() const {
   return "memory";
 }
 
-Json MemorySection::compute(const ResolvedScenario& s) const {
+Json MemorySection::view(const ResolvedScenario& s, const DeploymentResult& r) const {
   const ParameterCount p = count_parameters(s.model);
-  const MemoryFootprint f = compute_memory_footprint(s);
+  const MemoryFootprint& f = r.memory;
   Json j;
   j["total_parameters"] = p.total;
   j["active_parameters_per_token"] = p.active_per_token;

@@ -7,7 +7,7 @@ namespace moescope {
 class MemorySection : public ReportSection {
 public:
   std::string key() const override;
-  Json compute(const ResolvedScenario& s) const override;
+  Json view(const ResolvedScenario& s, const DeploymentResult& r) const override;
   std::string render_text(const Json& data) const override;
 };
 

@@ -43,6 +43,20 @@ const std::vector<std::string> kLinkOverrideKeys = {"link_bandwidth_per_directio
 
 } // namespace
 
+namespace {
+
+// A parallel degree that follows the GPU count: "auto" or left out reads as 0, derived when the scenario is resolved.
+std::int64_t degree_or_auto(JsonObjectReader& r, std::string_view key) {
+  if (const Json* v = r.raw(key); v && v->is_string()) {
+    if (v->get<std::string>() != "auto")
+      r.error(key, "expected a positive integer or \"auto\", got " + describe_json(*v));
+    return 0;
+  }
+  return r.integer_or(key, 0);
+}
+
+} // namespace
+
 Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& diagnostics) {
   Scenario s;
   s.file = file;
@@ -97,11 +111,11 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
       dep.gpus_per_node = d.integer_or("gpus_per_node", 0);
       if (auto a = d.object_if_present("attention"); a && a->valid()) {
         dep.attention_tp = a->integer_or("tp", 1);
-        dep.attention_dp = a->integer_or("dp", 0);
+        dep.attention_dp = degree_or_auto(*a, "dp");
         a->finish();
       }
       if (auto m = d.object_if_present("moe"); m && m->valid()) {
-        dep.moe_ep = m->integer_or("ep", 0);
+        dep.moe_ep = degree_or_auto(*m, "ep");
         dep.moe_tp = m->integer_or("tp", 1);
         m->finish();
       }
@@ -174,12 +188,7 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
     pl->finish();
   }
 
-  if (const Json* engine = r.raw("engine")) {
-    if (!engine->is_object())
-      r.error("engine", "expected an object, got " + describe_json(*engine));
-    else
-      s.extensions["engine"] = *engine;
-  }
+  if (const Json* engine = r.raw("engine")) s.engine = read_engine_config(engine, file, diagnostics);
   r.finish();
   return s;
 }
@@ -244,8 +253,7 @@ Json scenario_to_json(const Scenario& s) {
   if (!s.overrides.scale_up_fields.empty()) hw["scale_up"] = s.overrides.scale_up_fields;
   if (!s.overrides.scale_out_fields.empty()) hw["scale_out"] = s.overrides.scale_out_fields;
   if (!hw.empty()) j["hardware_overrides"] = hw;
-  for (auto it = s.extensions.begin(); it != s.extensions.end(); ++it)
-    j[it.key()] = it.value();
+  if (Json engine = engine_config_to_json(s.engine); !engine.empty()) j["engine"] = std::move(engine);
   return j;
 }
 

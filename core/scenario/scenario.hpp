@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "scenario/engine_config.hpp"
 #include "util/data_type.hpp"
 #include "util/json_reader.hpp"
 
@@ -84,7 +85,7 @@ struct Scenario {
   WorkloadSpec workload;
   RoutingSpec routing;
   PlacementSpec placement;
-  Json extensions = Json::object(); // sections owned by later modules (e.g. "engine"), passed through verbatim
+  EngineConfig engine; // the "engine" object, read once (scenario/engine_config.hpp)
 };
 
 // Reads the scenario's own fields (syntax, types, ranges). Names and divisibility are checked when the

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "compute/engine.hpp"
+#include "compute/compute_engine.hpp"
 #include "compute/model_compute.hpp"
 #include "compute/operators.hpp"
 #include "validation/operation_predictor.hpp"

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "compute/engine.hpp"
+#include "compute/compute_engine.hpp"
 #include "compute/operators.hpp"
 
 namespace moescope {

@@ -203,19 +203,5 @@ TEST(Operators, Llama4MaverickChunkedAttentionAndSharedExpert) {
   EXPECT_DOUBLE_EQ(dense.at("dense_ffn.up_gate_proj").flop, 2.0 * 2 * 32768 * 5120);
 }
 
-TEST(Routing, UniformAndPowerLawLoadsAndTheBusiestGpu) {
-  auto u = routed_tokens_per_expert(10, 8, 16, RoutingKind::uniform, 0);
-  std::int64_t sum = 0;
-  for (auto x : u) {
-    sum += x;
-    EXPECT_EQ(x, 5);
-  }
-  EXPECT_EQ(sum, 80);
-  auto p = routed_tokens_per_expert(1000, 1, 4, RoutingKind::power_law, 1.0);
-  // 1 : 1/2 : 1/3 : 1/4 of 1000 = 480, 240, 160, 120.
-  EXPECT_EQ(p, (std::vector<std::int64_t>{480, 240, 160, 120}));
-  EXPECT_EQ(busiest_gpu_expert_tokens({1, 2, 9, 0, 3, 3}, 2), (std::vector<std::int64_t>{9, 0}));
-}
-
 } // namespace
 } // namespace moescope

@@ -251,8 +251,7 @@ TEST(EngineConfig, StrictReading) {
   Diagnostics d;
   Scenario s = read_scenario(j, "x.json", d);
   ASSERT_TRUE(d.empty()) << d.to_string();
-  EngineConfig c = read_engine_config(s, d);
-  EXPECT_TRUE(d.empty()) << d.to_string();
+  const EngineConfig& c = s.engine;
   EXPECT_EQ(c.compute.mode, EngineMode::speed_of_light);
   EXPECT_EQ(c.overlap, Overlap::two_batch);
   EXPECT_EQ(c.mtp_draft_tokens, 1);
@@ -261,7 +260,6 @@ TEST(EngineConfig, StrictReading) {
   j["engine"] = {{"overlap", "sometimes"}, {"bogus", 1}, {"mtp", {{"acceptance_rate", 1.5}}}};
   Diagnostics d2;
   Scenario s2 = read_scenario(j, "x.json", d2);
-  read_engine_config(s2, d2);
   std::set<std::string> where;
   for (const auto& x : d2.items()) {
     EXPECT_EQ(x.file, "x.json");

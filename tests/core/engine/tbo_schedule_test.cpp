@@ -141,7 +141,7 @@ TEST(TboSchedule, SglangScenariosIdealBelowRealisticBelowNoOverlap) {
   for (const char* f : {"scenarios/sglang-prefill-1k-4x8-h100.json", "scenarios/sglang-prefill-4k-4x8-h100.json",
                         "scenarios/sglang-decode-9x8-h100.json"}) {
     const auto s = resolve_json(scenario_json(repo(f)), repo(f));
-    const EngineConfig cfg = engine_config_or_throw(s.scenario);
+    const EngineConfig cfg = s.scenario.engine;
     EXPECT_EQ(cfg.overlap, Overlap::two_batch) << f;
     const Phase phase = s.scenario.workload.phase;
     const PhaseResult r = evaluate_phase(s, phase, cfg);
@@ -167,12 +167,12 @@ TEST(TboSchedule, SglangScenariosIdealBelowRealisticBelowNoOverlap) {
 TEST(TboSchedule, OverlapSettingNamesBothTwoBatchAssumptions) {
   Json j = scenario_json(repo("scenarios/sglang-decode-9x8-h100.json"));
   j["engine"]["overlap"] = "two_batch_ideal";
-  EXPECT_EQ(engine_config_or_throw(resolve_json(j).scenario).overlap, Overlap::two_batch_ideal);
+  EXPECT_EQ(resolve_json(j).scenario.engine.overlap, Overlap::two_batch_ideal);
   EXPECT_EQ(to_string(Overlap::two_batch_ideal), "two_batch_ideal");
   j["engine"]["overlap"] = "two_batch";
-  EXPECT_EQ(engine_config_or_throw(resolve_json(j).scenario).overlap, Overlap::two_batch);
+  EXPECT_EQ(resolve_json(j).scenario.engine.overlap, Overlap::two_batch);
   j["engine"]["overlap"] = "perfect";
-  EXPECT_THROW(engine_config_or_throw(resolve_json(j).scenario), InputError);
+  EXPECT_THROW(resolve_json(j).scenario.engine, InputError);
 }
 
 // engine.overlap_communication_slowdown (a what-if assumption): dispatch and combine take f times their calibrated
@@ -180,11 +180,11 @@ TEST(TboSchedule, OverlapSettingNamesBothTwoBatchAssumptions) {
 TEST(TboSchedule, OverlapCommunicationSlowdownAffectsOnlyOverlappedFigures) {
   Json j = scenario_json(repo("scenarios/sglang-prefill-4k-4x8-h100.json"));
   const auto base_s = resolve_json(j);
-  const PhaseResult base = evaluate_phase(base_s, Phase::prefill, engine_config_or_throw(base_s.scenario));
-  EXPECT_EQ(engine_config_or_throw(base_s.scenario).overlap_communication_slowdown, 1.0);
+  const PhaseResult base = evaluate_phase(base_s, Phase::prefill, base_s.scenario.engine);
+  EXPECT_EQ(base_s.scenario.engine.overlap_communication_slowdown, 1.0);
   j["engine"]["overlap_communication_slowdown"] = 2.0;
   const auto slow_s = resolve_json(j);
-  const PhaseResult slow = evaluate_phase(slow_s, Phase::prefill, engine_config_or_throw(slow_s.scenario));
+  const PhaseResult slow = evaluate_phase(slow_s, Phase::prefill, slow_s.scenario.engine);
   EXPECT_DOUBLE_EQ(slow.step_seconds_by_overlap_none, base.step_seconds_by_overlap_none);
   EXPECT_GT(slow.step_seconds_by_overlap_two_batch, 1.05 * base.step_seconds_by_overlap_two_batch);
   EXPECT_GT(slow.step_seconds_by_overlap_two_batch_ideal, base.step_seconds_by_overlap_two_batch_ideal);
@@ -195,5 +195,5 @@ TEST(TboSchedule, OverlapCommunicationSlowdownAffectsOnlyOverlappedFigures) {
   EXPECT_GE(l.two_batch_ideal_seconds * (1 + 1e-12), 2.0 * l.communication_seconds);
   EXPECT_FALSE(slow.notes.empty());
   j["engine"]["overlap_communication_slowdown"] = 0.5;
-  EXPECT_THROW(engine_config_or_throw(resolve_json(j).scenario), InputError);
+  EXPECT_THROW(resolve_json(j).scenario.engine, InputError);
 }

@@ -31,8 +31,8 @@ TEST(TraceDriven, TraceAndPlacementDriveTheMoeLayer) {
   EXPECT_EQ(r.moe.routing.rfind("trace:", 0), 0u);
   EXPECT_NE(r.moe.routing.find("deepseek-v2-lite-chat-20.mst"), std::string::npos);
   EXPECT_EQ(r.moe.placement, "linear");
-  EXPECT_GT(r.moe.dispatch_seconds, 0.0);
-  EXPECT_GT(r.moe.combine_seconds, 0.0);
+  EXPECT_GT(r.moe.dispatch.seconds, 0.0);
+  EXPECT_GT(r.moe.combine.seconds, 0.0);
   // Real routing is skewed: the busiest GPU computes more than the mean (32 tokens x top-6 = 192 per GPU).
   EXPECT_NEAR(r.moe.mean_gpu_expert_tokens, 192.0, 1e-9);
   EXPECT_GT(r.moe.busiest_gpu_expert_tokens, r.moe.mean_gpu_expert_tokens);

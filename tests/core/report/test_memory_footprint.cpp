@@ -59,7 +59,7 @@ TEST(EvalReport, HasDeploymentAndMemorySections) {
   auto r =
       resolve(R"({"model": "qwen3-235b-a22b", "system": "gb200-nvl72", "deployment": {"nodes": 1, "gpus_per_node": 64,
       "attention": {"tp": 4}}, "workload": {"batch_per_gpu": 8, "input_tokens": 1024}})");
-  EvalReport report = evaluate_scenario(r);
+  EvalReport report = render_report(r, evaluate_deployment(r, /*all_phases=*/true));
   EXPECT_EQ(report.json["deployment"]["moe_ep"], 64);
   EXPECT_EQ(report.json["deployment"]["expert_slots_per_gpu"], 2);
   EXPECT_TRUE(report.json["memory"]["fits"].get<bool>());

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "compute/calibration.hpp"
-#include "compute/engine.hpp"
+#include "compute/compute_engine.hpp"
 #include "compute/operators.hpp"
 #include "util/data_paths.hpp"
 #include "validation/operation_predictor.hpp"

@@ -6,13 +6,21 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/sweep.hpp"
-#include "engine_test_support.hpp"
+#include "../engine/engine_test_support.hpp"
+#include "study/json_pointer.hpp"
+#include "study/sensitivity.hpp"
+#include "study/solve.hpp"
+#include "study/sweep.hpp"
 
 using namespace moescope;
 using namespace moescope::engine_test;
 
 namespace {
+
+Session& session() {
+  static Session s;
+  return s;
+}
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const auto dir = std::filesystem::temp_directory_path() / "moescope_engine_tests";
@@ -92,7 +100,7 @@ TEST(Sweep, RunsAndWritesCsvAndJson) {
     "pareto": [ { "metric": "decode_tokens_per_s_per_gpu", "goal": "max" }, { "metric": "tpot_seconds", "goal": "min" } ],
     "threads": 2 })");
   const SweepSpec s = load_sweep_file(p);
-  const SweepResult r = run_sweep(s, hwdb(), catalog());
+  const SweepResult r = run_sweep(s, session());
   ASSERT_EQ(r.points.size(), 6u);
   for (std::size_t i = 0; i < 6; ++i) {
     EXPECT_EQ(r.points[i].index, i);
@@ -215,7 +223,7 @@ TEST(Solve, SmallestHbmBandwidthForATpotTarget) {
   const Json base = scenario_json(default_scenario_path());
   std::map<std::string, double> m0;
   std::string err;
-  ASSERT_TRUE(evaluate_scenario_json(base, default_scenario_path(), hwdb(), catalog(), m0, err)) << err;
+  ASSERT_TRUE(session().evaluate_metrics(base, default_scenario_path(), m0, err)) << err;
   SolveSpec spec;
   spec.path = "/hardware_overrides/accelerator_fields/hbm_bandwidth_bytes_per_s";
   spec.metric = "tpot_seconds";
@@ -224,7 +232,7 @@ TEST(Solve, SmallestHbmBandwidthForATpotTarget) {
   spec.lo = 5e11;
   spec.hi = 2e13;
   spec.rel_tol = 1e-4;
-  const SolveResult r = solve_scenario(base, default_scenario_path(), spec, hwdb(), catalog());
+  const SolveResult r = solve_scenario(base, default_scenario_path(), spec, session());
   ASSERT_TRUE(r.bisection.found) << r.bisection.message;
   EXPECT_LT(r.bisection.value, 3.35e12);
   EXPECT_LE(r.metrics_at_value.at("tpot_seconds"), spec.target);
@@ -232,14 +240,14 @@ TEST(Solve, SmallestHbmBandwidthForATpotTarget) {
   Json j = base;
   set_json_pointer(j, spec.path, r.bisection.other);
   std::map<std::string, double> below;
-  ASSERT_TRUE(evaluate_scenario_json(j, default_scenario_path(), hwdb(), catalog(), below, err));
+  ASSERT_TRUE(session().evaluate_metrics(j, default_scenario_path(), below, err));
   EXPECT_GT(below.at("tpot_seconds"), spec.target);
   EXPECT_NEAR(r.bisection.other / r.bisection.value, 1.0, 2e-4);
 }
 
 TEST(Sensitivity, ElasticitiesHaveTheRightSigns) {
   const Json base = scenario_json(default_scenario_path());
-  const SensitivityResult r = sensitivity(base, default_scenario_path(), 0.1, hwdb(), catalog());
+  const SensitivityResult r = sensitivity(base, default_scenario_path(), 0.1, session());
   ASSERT_FALSE(r.rows.empty());
   bool saw_hbm = false, saw_nic = false;
   for (const auto& row : r.rows) {

@@ -1,4 +1,4 @@
-#include "compute/engine.hpp"
+#include "compute/compute_engine.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,10 +25,6 @@ std::string to_string(OperatorKind k) {
 
 std::string to_string(GroupedLayout l) {
   return l == GroupedLayout::contiguous ? "contiguous" : "masked";
-}
-
-std::string to_string(EngineMode m) {
-  return m == EngineMode::speed_of_light ? "speed_of_light" : "calibrated";
 }
 
 std::string to_string(Bound b) {

@@ -1,13 +1,24 @@
 #pragma once
-// Settings of the end-to-end time model: the scenario's "engine" object (docs/engine.md, "Engine settings").
-// Read strictly: unknown keys, wrong types and out-of-range values are diagnostics naming the file and JSON pointer.
+// The scenario's "engine" object, read once into a typed spec (docs/engine.md, "Engine settings"): how work becomes
+// time (mode, CUDA graphs), how communication overlaps compute, which calibrations and dispatch kernels to use, and
+// the serving features of the step model. Read strictly: unknown keys, wrong types and out-of-range values are
+// diagnostics naming the file and JSON pointer. Names of registered extensions (dispatch kernels) are checked by the
+// module that owns the registry when the scenario is evaluated.
 #include <cstdint>
 #include <string>
 
-#include "compute/engine.hpp"
-#include "scenario/scenario.hpp"
+#include "util/json_reader.hpp"
 
 namespace moescope {
+
+enum class EngineMode { speed_of_light, calibrated };
+std::string to_string(EngineMode m);
+
+// How the compute engine turns work into time.
+struct EngineOptions {
+  EngineMode mode = EngineMode::calibrated;
+  bool cuda_graphs = true; // false: every kernel also pays eager_launch_overhead_seconds
+};
 
 // How communication overlaps compute inside a step (docs/engine.md, "Overlap").
 enum class Overlap {
@@ -24,8 +35,8 @@ struct EngineConfig {
   // Compute calibration: "" = the scenario accelerator's file (or the built-in default when it has none);
   // an accelerator name = that accelerator's file (e.g. "h800-sxm" for an H100: same GH100 die); "default".
   std::string compute_calibration;
-  // Network (dispatch kernel and collective) calibration: "" = the scenario system's file if any; a system name;
-  // "none" = speed of light.
+  // Network (dispatch kernel and collective) calibration: "" = the scenario system's file if any; a system name
+  // (its file must exist); "none" = speed of light.
   std::string network_calibration;
   std::string decode_kernel = "deepep_low_latency";
   std::string prefill_kernel = "deepep_normal";
@@ -44,9 +55,9 @@ struct EngineConfig {
   double overlap_communication_slowdown = 1.0;
 };
 
-// Reads Scenario::extensions["engine"] (absent = defaults). Problems go to `diagnostics`.
-EngineConfig read_engine_config(const Scenario& s, Diagnostics& diagnostics);
-// Same, throwing InputError on any problem.
-EngineConfig engine_config_or_throw(const Scenario& s);
+// Reads the "engine" object at `pointer` of `file` (`json` null = absent = defaults). Problems go to `diagnostics`.
+EngineConfig read_engine_config(const Json* json, const std::string& file, Diagnostics& diagnostics);
+// The keys that differ from the defaults, so that a scenario written back reads the same and stays short.
+Json engine_config_to_json(const EngineConfig& c);
 
 } // namespace moescope

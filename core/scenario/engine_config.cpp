@@ -1,8 +1,10 @@
-#include "engine/engine_config.hpp"
-
-#include "network/dispatch.hpp"
+#include "scenario/engine_config.hpp"
 
 namespace moescope {
+
+std::string to_string(EngineMode m) {
+  return m == EngineMode::speed_of_light ? "speed_of_light" : "calibrated";
+}
 
 std::string to_string(Overlap o) {
   switch (o) {
@@ -18,11 +20,10 @@ std::string to_string(Overlap o) {
   return "none";
 }
 
-EngineConfig read_engine_config(const Scenario& s, Diagnostics& diagnostics) {
+EngineConfig read_engine_config(const Json* json, const std::string& file, Diagnostics& diagnostics) {
   EngineConfig c;
-  auto it = s.extensions.find("engine");
-  if (it == s.extensions.end()) return c;
-  JsonObjectReader r(*it, s.file.empty() ? "<inline>" : s.file, "/engine", diagnostics);
+  if (!json) return c;
+  JsonObjectReader r(*json, file, "/engine", diagnostics);
   if (!r.valid()) return c;
   const std::string mode = r.choice_or("mode", {"calibrated", "speed_of_light"}, "calibrated");
   c.compute.mode = mode == "speed_of_light" ? EngineMode::speed_of_light : EngineMode::calibrated;
@@ -34,9 +35,8 @@ EngineConfig read_engine_config(const Scenario& s, Diagnostics& diagnostics) {
                                         : Overlap::none;
   c.compute_calibration = r.string_or("compute_calibration", "");
   c.network_calibration = r.string_or("network_calibration", "");
-  const auto kernels = dispatch_kernel_names();
-  c.decode_kernel = r.choice_or("decode_kernel", kernels, c.decode_kernel);
-  c.prefill_kernel = r.choice_or("prefill_kernel", kernels, c.prefill_kernel);
+  c.decode_kernel = r.string_or("decode_kernel", c.decode_kernel);
+  c.prefill_kernel = r.string_or("prefill_kernel", c.prefill_kernel);
   c.use_scale_up = r.boolean_or("dispatch_uses_scale_up", true);
   if (auto m = r.object_if_present("mtp"); m && m->valid()) {
     c.mtp_draft_tokens = m->integer_or("draft_tokens", 1, NumberRule::non_negative);
@@ -59,11 +59,28 @@ EngineConfig read_engine_config(const Scenario& s, Diagnostics& diagnostics) {
   return c;
 }
 
-EngineConfig engine_config_or_throw(const Scenario& s) {
-  Diagnostics d;
-  EngineConfig c = read_engine_config(s, d);
-  d.throw_if_any();
-  return c;
+Json engine_config_to_json(const EngineConfig& c) {
+  const EngineConfig d;
+  Json j = Json::object();
+  if (c.compute.mode != d.compute.mode) j["mode"] = to_string(c.compute.mode);
+  if (c.compute.cuda_graphs != d.compute.cuda_graphs) j["cuda_graphs"] = c.compute.cuda_graphs;
+  if (c.overlap != d.overlap) j["overlap"] = to_string(c.overlap);
+  if (c.compute_calibration != d.compute_calibration) j["compute_calibration"] = c.compute_calibration;
+  if (c.network_calibration != d.network_calibration) j["network_calibration"] = c.network_calibration;
+  if (c.decode_kernel != d.decode_kernel) j["decode_kernel"] = c.decode_kernel;
+  if (c.prefill_kernel != d.prefill_kernel) j["prefill_kernel"] = c.prefill_kernel;
+  if (c.use_scale_up != d.use_scale_up) j["dispatch_uses_scale_up"] = c.use_scale_up;
+  if (c.mtp_draft_tokens != d.mtp_draft_tokens || c.mtp_acceptance_rate != d.mtp_acceptance_rate)
+    j["mtp"] = {{"draft_tokens", c.mtp_draft_tokens}, {"acceptance_rate", c.mtp_acceptance_rate}};
+  if (c.pp_microbatches != d.pp_microbatches) j["pp_microbatches"] = c.pp_microbatches;
+  if (c.price_per_gpu_hour_usd != d.price_per_gpu_hour_usd) j["price_per_gpu_hour_usd"] = c.price_per_gpu_hour_usd;
+  if (c.kv_bound_batch != d.kv_bound_batch) j["kv_bound_batch"] = c.kv_bound_batch;
+  if (c.kv_transfer != d.kv_transfer) j["kv_transfer"] = c.kv_transfer;
+  if (c.routing_source != d.routing_source) j["routing_source"] = c.routing_source;
+  if (c.trace_steps != d.trace_steps) j["trace_steps"] = c.trace_steps;
+  if (c.overlap_communication_slowdown != d.overlap_communication_slowdown)
+    j["overlap_communication_slowdown"] = c.overlap_communication_slowdown;
+  return j;
 }
 
 } // namespace moescope

@@ -8,11 +8,9 @@
 #include "compute/calibration.hpp"
 #include "compute/operator_work.hpp"
 #include "hw/accelerator.hpp"
+#include "scenario/engine_config.hpp"
 
 namespace moescope {
-
-enum class EngineMode { speed_of_light, calibrated };
-std::string to_string(EngineMode m);
 
 enum class Bound { compute, memory, launch };
 std::string to_string(Bound b);
@@ -24,11 +22,6 @@ struct OperatorTime {
   double overhead_seconds = 0; // kernel launch / fixed overhead (calibrated mode)
   Bound bound = Bound::memory;
   double attained_flop_per_s = 0; // useful FLOPs / seconds
-};
-
-struct EngineOptions {
-  EngineMode mode = EngineMode::calibrated;
-  bool cuda_graphs = true; // false: every kernel also pays eager_launch_overhead_seconds
 };
 
 class ComputeEngine {

@@ -1,34 +1,20 @@
-#include "engine/sweep.hpp"
+#include "study/sweep.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <limits>
-#include <mutex>
-#include <numeric>
 #include <sstream>
 #include <thread>
 
-#include "engine/step_model.hpp"
-#include "scenario/resolved_scenario.hpp"
+#include "study/json_pointer.hpp"
 
 namespace moescope {
 
 namespace {
 
 constexpr std::size_t kMaxPoints = 10'000'000;
-
-bool valid_pointer(const std::string& p) {
-  if (p.empty() || p[0] != '/') return false;
-  try {
-    Json::json_pointer ptr(p);
-    (void)ptr;
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
 
 std::string number_text(double v) {
   std::ostringstream o;
@@ -54,12 +40,6 @@ std::string csv_escape(const std::string& s) {
   return out + "\"";
 }
 
-// A numeric value as JSON: integers stay integers (scenario fields such as nodes are integers).
-Json numeric(double v) {
-  if (std::abs(v) < 9e15 && std::floor(v) == v) return Json(static_cast<std::int64_t>(v));
-  return Json(v);
-}
-
 } // namespace
 
 std::size_t SweepSpec::num_points() const {
@@ -67,30 +47,6 @@ std::size_t SweepSpec::num_points() const {
   for (const auto& a : axes)
     n *= std::max<std::size_t>(a.values.size(), 1);
   return axes.empty() ? 1 : n;
-}
-
-bool set_json_pointer(Json& j, const std::string& path, const Json& value) {
-  if (!valid_pointer(path)) return false;
-  // Walk the tokens, creating objects where absent; refuse to index into non-objects.
-  Json* cur = &j;
-  std::size_t pos = 1;
-  while (true) {
-    const std::size_t next = path.find('/', pos);
-    std::string token = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    // Unescape ~1 and ~0 (RFC 6901).
-    for (std::size_t i = 0; (i = token.find("~1", i)) != std::string::npos;)
-      token.replace(i, 2, "/");
-    for (std::size_t i = 0; (i = token.find("~0", i)) != std::string::npos;)
-      token.replace(i, 2, "~");
-    if (cur->is_null()) *cur = Json::object();
-    if (!cur->is_object()) return false;
-    if (next == std::string::npos) {
-      (*cur)[token] = value;
-      return true;
-    }
-    cur = &(*cur)[token];
-    pos = next + 1;
-  }
 }
 
 SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& diagnostics) {
@@ -137,7 +93,7 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
         if (ps->empty()) a.error("paths", "expected at least one path");
       }
       for (std::size_t k = 0; k < axis.paths.size(); ++k)
-        if (!valid_pointer(axis.paths[k]))
+        if (!valid_json_pointer(axis.paths[k]))
           diagnostics.add(file, ptr + (one ? "/path" : "/paths/" + std::to_string(k)),
                           "expected a JSON pointer into the scenario such as \"/deployment/nodes\", got \"" +
                               axis.paths[k] + "\"");
@@ -176,7 +132,7 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
             g.error("step", "expected at most 1,000,000 values in the range");
           else
             for (double x = start; x <= stop + 1e-9 * std::abs(step); x += step)
-              axis.values.push_back({numeric(x)});
+              axis.values.push_back({json_number(x)});
         }
       } else {
         JsonObjectReader g = a.object("geometric");
@@ -259,8 +215,7 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
       }
     if (diagnostics.empty()) {
       Diagnostics sd;
-      Scenario s = read_scenario(j, spec.base_file, sd);
-      (void)read_engine_config(s, sd);
+      (void)read_scenario(j, spec.base_file, sd);
       for (const auto& d : sd.items()) {
         bool attributed = false;
         for (std::size_t i = 0; i < spec.axes.size() && !attributed; ++i)
@@ -313,32 +268,11 @@ Json sweep_point_json(const SweepSpec& spec, std::size_t index, std::vector<std:
   return j;
 }
 
-bool evaluate_scenario_json(const Json& scenario, const std::string& label, const HardwareDatabase& hwdb,
-                            const ModelCatalog& catalog, std::map<std::string, double>& metrics, std::string& error,
-                            Json* details) {
-  try {
-    Diagnostics d;
-    Scenario s = read_scenario(scenario, label, d);
-    const EngineConfig cfg = read_engine_config(s, d);
-    d.throw_if_any();
-    const ResolvedScenario rs = resolve_scenario(s, hwdb, catalog);
-    const DeploymentResult r = evaluate_deployment(rs, cfg);
-    metrics = deployment_metrics(r);
-    if (details) *details = deployment_result_to_json(r);
-    return true;
-  } catch (const InputError& e) {
-    error.clear();
-    for (const auto& x : e.diagnostics().items())
-      error += (error.empty() ? "" : "; ") + x.location + ": " + x.message;
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  return false;
-}
-
-SweepResult run_sweep(const SweepSpec& spec, const HardwareDatabase& hwdb, const ModelCatalog& catalog,
+SweepResult run_sweep(const SweepSpec& spec, Session& session,
                       const std::function<void(std::size_t, std::size_t)>& progress) {
   SweepResult res;
+  const auto hwdb = session.hwdb();
+  const auto catalog = session.catalog();
   const std::size_t n = spec.num_points();
   res.points.resize(n);
   std::int64_t threads =
@@ -356,8 +290,8 @@ SweepResult run_sweep(const SweepSpec& spec, const HardwareDatabase& hwdb, const
         SweepPoint& p = res.points[i];
         p.index = i;
         const Json j = sweep_point_json(spec, i, &p.values);
-        p.ok = evaluate_scenario_json(j, spec.base_file, hwdb, catalog, p.metrics, p.error,
-                                      spec.details ? &p.details : nullptr);
+        p.ok = session.evaluate_metrics(j, spec.base_file, *hwdb, *catalog, p.metrics, p.error,
+                                        spec.details ? &p.details : nullptr);
         done.fetch_add(1, std::memory_order_relaxed);
       }
     }
@@ -382,67 +316,6 @@ SweepResult run_sweep(const SweepSpec& spec, const HardwareDatabase& hwdb, const
   res.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.pareto_front = mark_pareto(res.points, spec.pareto);
   return res;
-}
-
-std::vector<std::size_t> mark_pareto(std::vector<SweepPoint>& points, const std::vector<ParetoObjective>& objectives) {
-  std::vector<std::size_t> cand;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    auto& p = points[i];
-    p.pareto = false;
-    if (!p.ok) continue;
-    bool has = true;
-    for (const auto& o : objectives)
-      if (!p.metrics.count(o.metric) || !std::isfinite(p.metrics.at(o.metric))) has = false;
-    if (has) cand.push_back(i);
-  }
-  // Oriented values: larger is better in every objective.
-  auto v = [&](std::size_t i, std::size_t k) {
-    const double x = points[i].metrics.at(objectives[k].metric);
-    return objectives[k].maximize ? x : -x;
-  };
-  const std::size_t K = objectives.size();
-  std::vector<std::size_t> front;
-  if (K == 0) return front;
-  if (K == 2) {
-    // Sort by the first objective (best first, ties by the second), keep points that improve the second.
-    std::sort(cand.begin(), cand.end(), [&](std::size_t a, std::size_t b) {
-      if (v(a, 0) != v(b, 0)) return v(a, 0) > v(b, 0);
-      return v(a, 1) > v(b, 1);
-    });
-    double best = -std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < cand.size(); ++i) {
-      const std::size_t c = cand[i];
-      const bool duplicate =
-          i > 0 && v(cand[i - 1], 0) == v(c, 0) && v(cand[i - 1], 1) == v(c, 1) && points[cand[i - 1]].pareto;
-      if (v(c, 1) > best || duplicate) {
-        points[c].pareto = true;
-        front.push_back(c);
-        best = std::max(best, v(c, 1));
-      }
-    }
-  } else {
-    for (std::size_t a : cand) {
-      bool dominated = false;
-      for (std::size_t b : cand) {
-        if (a == b) continue;
-        bool ge = true, gt = false;
-        for (std::size_t k = 0; k < K; ++k) {
-          if (v(b, k) < v(a, k)) ge = false;
-          if (v(b, k) > v(a, k)) gt = true;
-        }
-        if (ge && gt) {
-          dominated = true;
-          break;
-        }
-      }
-      if (!dominated) {
-        points[a].pareto = true;
-        front.push_back(a);
-      }
-    }
-  }
-  std::sort(front.begin(), front.end());
-  return front;
 }
 
 namespace {
@@ -541,195 +414,6 @@ Json sweep_json(const SweepSpec& spec, const SweepResult& r) {
     pts.push_back(std::move(x));
   }
   j["points"] = std::move(pts);
-  return j;
-}
-
-// ---- Inverse design --------------------------------------------------------------------------------------------
-
-BisectionResult bisect(const std::function<bool(double)>& satisfied, double lo, double hi, double rel_tol,
-                       int max_iterations, double abs_tol) {
-  BisectionResult b;
-  const bool slo = satisfied(lo);
-  b.trace.emplace_back(lo, slo);
-  const bool shi = satisfied(hi);
-  b.trace.emplace_back(hi, shi);
-  if (slo == shi) {
-    b.message = slo ? "both ends satisfy the target: the answer is at or below the lower end"
-                    : "neither end satisfies the target: widen the bracket";
-    b.value = slo ? lo : hi;
-    b.other = slo ? hi : lo;
-    b.found = false;
-    return b;
-  }
-  double good = slo ? lo : hi, bad = slo ? hi : lo;
-  const bool geometric = lo > 0 && hi > 0;
-  for (b.iterations = 0; b.iterations < max_iterations; ++b.iterations) {
-    if (std::abs(good - bad) <= rel_tol * std::max(std::abs(good), std::abs(bad)) || std::abs(good - bad) <= abs_tol)
-      break;
-    const double mid = geometric ? std::sqrt(good * bad) : 0.5 * (good + bad);
-    if (mid == good || mid == bad) break;
-    const bool s = satisfied(mid);
-    b.trace.emplace_back(mid, s);
-    (s ? good : bad) = mid;
-  }
-  b.found = true;
-  b.value = good;
-  b.other = bad;
-  return b;
-}
-
-SolveResult solve_scenario(const Json& scenario, const std::string& label, const SolveSpec& spec,
-                           const HardwareDatabase& hwdb, const ModelCatalog& catalog) {
-  SolveResult out;
-  std::string last_error;
-  auto metric_at = [&](double x, std::map<std::string, double>& m) {
-    Json j = scenario;
-    const double v = spec.integer ? std::round(x) : x;
-    if (!set_json_pointer(j, spec.path, spec.integer ? numeric(v) : Json(v)))
-      throw InputError(label, spec.path, "cannot set this path in the scenario");
-    std::string err;
-    if (!evaluate_scenario_json(j, label, hwdb, catalog, m, err)) {
-      last_error = err;
-      return false;
-    }
-    return m.count(spec.metric) != 0;
-  };
-  auto pred = [&](double x) {
-    std::map<std::string, double> m;
-    if (!metric_at(x, m)) return false;
-    const double v = m.at(spec.metric);
-    return spec.at_most ? v <= spec.target : v >= spec.target;
-  };
-  // The varied path must be a field the scenario format accepts (checked with the lower end's value).
-  {
-    Json j = scenario;
-    if (!set_json_pointer(j, spec.path, spec.integer ? numeric(std::round(spec.lo)) : Json(spec.lo)))
-      throw InputError("<command line>", "--vary",
-                       "cannot set \"" + spec.path + "\" in the scenario (not a JSON pointer through objects)");
-    Diagnostics sd;
-    Scenario sc = read_scenario(j, label, sd);
-    (void)read_engine_config(sc, sd);
-    for (const auto& d : sd.items())
-      if (d.location == spec.path || d.location.rfind(spec.path + "/", 0) == 0 ||
-          spec.path.rfind(d.location + "/", 0) == 0)
-        throw InputError("<command line>", "--vary", "the scenario rejects \"" + spec.path + "\": " + d.message);
-    if (!sd.empty()) throw InputError(sd);
-  }
-  // Validate the metric name on the lower end first.
-  {
-    std::map<std::string, double> m;
-    if (metric_at(spec.lo, m) && !m.count(spec.metric)) {
-      std::string names;
-      for (const auto& [k, v] : m)
-        names += (names.empty() ? "" : ", ") + k;
-      throw InputError("<command line>", "--metric",
-                       "unknown metric \"" + spec.metric + "\"; this scenario gives " + names);
-    }
-  }
-  out.bisection = bisect(pred, spec.lo, spec.hi, spec.integer ? 0.0 : spec.rel_tol, 100, spec.integer ? 1.0 : 0.0);
-  if (spec.integer) {
-    out.bisection.value = std::round(out.bisection.value);
-    out.bisection.other = std::round(out.bisection.other);
-  }
-  std::map<std::string, double> m;
-  if (metric_at(out.bisection.value, m)) out.metrics_at_value = m;
-  if (!last_error.empty())
-    out.bisection.message +=
-        (out.bisection.message.empty() ? "" : "; ") + std::string("some points were invalid: ") + last_error;
-  return out;
-}
-
-// ---- Sensitivity -----------------------------------------------------------------------------------------------
-
-SensitivityResult sensitivity(const Json& scenario, const std::string& label, double step, const HardwareDatabase& hwdb,
-                              const ModelCatalog& catalog) {
-  SensitivityResult out;
-  out.step = step;
-  Diagnostics d;
-  Scenario s = read_scenario(scenario, label, d);
-  d.throw_if_any();
-  const ResolvedScenario rs = resolve_scenario(s, hwdb, catalog);
-  std::string err;
-  if (!evaluate_scenario_json(scenario, label, hwdb, catalog, out.base, err)) throw InputError(label, "", err);
-  const bool decode = out.base.count("tpot_seconds") != 0;
-  out.metrics = {"latency_seconds", "tokens_per_s_per_gpu"};
-  (void)decode;
-
-  std::vector<std::pair<std::string, double>> params;
-  const auto& a = rs.accelerator;
-  params.emplace_back("/hardware_overrides/accelerator_fields/hbm_bandwidth_bytes_per_s",
-                      a.hbm_bandwidth_bytes_per_s.value);
-  params.emplace_back("/hardware_overrides/accelerator_fields/hbm_capacity_bytes", a.hbm_capacity_bytes.value);
-  for (DataType t : {rs.scenario.workload.dtypes.weights, DataType::bf16}) {
-    const DataType eff = a.effective_compute_type(t);
-    const std::string p = "/hardware_overrides/accelerator_fields/peak_dense_flop_per_s/" + to_string(eff);
-    if (a.peak_flop_per_s(eff) > 0 && std::none_of(params.begin(), params.end(), [&](auto& x) { return x.first == p; }))
-      params.emplace_back(p, a.peak_flop_per_s(eff));
-  }
-  params.emplace_back("/hardware_overrides/scale_up/link_bandwidth_per_direction_bytes_per_s",
-                      rs.scale_up.link_bandwidth_per_direction_bytes_per_s.value);
-  if (rs.scale_up.latency_seconds.value > 0)
-    params.emplace_back("/hardware_overrides/scale_up/latency_seconds", rs.scale_up.latency_seconds.value);
-  if (rs.scale_out && rs.deployment.nodes > 1) {
-    params.emplace_back("/hardware_overrides/scale_out/link_bandwidth_per_direction_bytes_per_s",
-                        rs.scale_out->link_bandwidth_per_direction_bytes_per_s.value);
-    if (rs.scale_out->latency_seconds.value > 0)
-      params.emplace_back("/hardware_overrides/scale_out/latency_seconds", rs.scale_out->latency_seconds.value);
-  }
-  for (const auto& [path, base] : params) {
-    if (base <= 0) continue;
-    SensitivityRow row;
-    row.parameter = path;
-    row.base_value = base;
-    for (int side : {-1, 1}) {
-      Json j = scenario;
-      set_json_pointer(j, path, Json(base * (1.0 + side * step)));
-      std::map<std::string, double> m;
-      std::string e;
-      if (!evaluate_scenario_json(j, label, hwdb, catalog, m, e)) continue;
-      (side < 0 ? row.low : row.high) = m;
-    }
-    for (const auto& metric : out.metrics) {
-      if (!row.low.count(metric) || !row.high.count(metric) || !out.base.count(metric) || out.base.at(metric) == 0)
-        continue;
-      row.elasticity[metric] = (row.high.at(metric) - row.low.at(metric)) / out.base.at(metric) / (2.0 * step);
-    }
-    out.rows.push_back(std::move(row));
-  }
-  const std::string key = out.metrics[0];
-  std::stable_sort(out.rows.begin(), out.rows.end(), [&](const SensitivityRow& x, const SensitivityRow& y) {
-    const double ex = x.elasticity.count(key) ? std::abs(x.elasticity.at(key)) : 0.0;
-    const double ey = y.elasticity.count(key) ? std::abs(y.elasticity.at(key)) : 0.0;
-    return ex > ey;
-  });
-  return out;
-}
-
-Json sensitivity_json(const SensitivityResult& r) {
-  Json j;
-  j["relative_step"] = r.step;
-  Json base = Json::object();
-  for (const auto& [k, v] : r.base)
-    base[k] = v;
-  j["base"] = base;
-  j["metrics"] = r.metrics;
-  Json rows = Json::array();
-  for (const auto& row : r.rows) {
-    Json x;
-    x["parameter"] = row.parameter;
-    x["base_value"] = row.base_value;
-    Json el = Json::object(), lo = Json::object(), hi = Json::object();
-    for (const auto& m : r.metrics) {
-      if (row.elasticity.count(m)) el[m] = row.elasticity.at(m);
-      if (row.low.count(m)) lo[m] = row.low.at(m);
-      if (row.high.count(m)) hi[m] = row.high.at(m);
-    }
-    x["elasticity"] = el;
-    x["at_low"] = lo;  // parameter x (1 - step): one bar end of a tornado chart
-    x["at_high"] = hi; // parameter x (1 + step)
-    rows.push_back(x);
-  }
-  j["parameters"] = rows;
   return j;
 }
 
