@@ -1,7 +1,5 @@
 // `moescope hw list` and `moescope hw show NAME`.
 #include "cli_context.hpp"
-#include "hw/hardware_database.hpp"
-#include "util/data_paths.hpp"
 #include "util/text_table.hpp"
 
 namespace moescope::cli {
@@ -93,7 +91,7 @@ void register_hw_commands(CLI::App& app, CliContext& ctx) {
 
   auto* list = hw->add_subcommand("list", "List accelerators, interconnects and systems with their key figures");
   list->callback([&ctx] {
-    auto db = HardwareDatabase::load_or_throw(hwdb_dir());
+    auto db = *ctx.session().hwdb();
     Json j = {{"accelerators", Json::array()}, {"interconnects", Json::array()}, {"systems", Json::array()}};
     for (const auto& [name, a] : db.accelerators())
       j["accelerators"].push_back(accelerator_to_json(a));
@@ -139,7 +137,7 @@ void register_hw_commands(CLI::App& app, CliContext& ctx) {
   auto name = std::make_shared<std::string>();
   show->add_option("name", *name, "Name from `moescope hw list`")->required();
   show->callback([&ctx, name] {
-    auto db = HardwareDatabase::load_or_throw(hwdb_dir());
+    auto db = *ctx.session().hwdb();
     if (auto it = db.accelerators().find(*name); it != db.accelerators().end())
       return ctx.emit(accelerator_to_json(it->second), [&] { show_accelerator(it->second); });
     if (auto it = db.interconnects().find(*name); it != db.interconnects().end())

@@ -1,8 +1,6 @@
 // `moescope model list|show NAME|import CONFIG.json`.
 #include "cli_context.hpp"
-#include "model/hf_config_importer.hpp"
-#include "model/model_catalog.hpp"
-#include "model/parameter_count.hpp"
+#include "study/models.hpp"
 #include "util/atomic_file.hpp"
 #include "util/data_paths.hpp"
 #include "util/text_table.hpp"
@@ -76,7 +74,7 @@ void register_model_commands(CLI::App& app, CliContext& ctx) {
 
   auto* list = model->add_subcommand("list", "List the models in models/catalog/");
   list->callback([&ctx] {
-    auto catalog = ModelCatalog::load_or_throw(model_catalog_dir());
+    auto catalog = *ctx.session().catalog();
     Json j = {{"models", Json::array()}};
     TextTable t({"model", "layers", "hidden", "attention", "experts", "total", "active"});
     for (const auto& [name, m] : catalog.all()) {
@@ -97,7 +95,7 @@ void register_model_commands(CLI::App& app, CliContext& ctx) {
   auto name = std::make_shared<std::string>();
   show->add_option("name", *name, "Name from `moescope model list`")->required();
   show->callback([&ctx, name] {
-    auto catalog = ModelCatalog::load_or_throw(model_catalog_dir());
+    auto catalog = *ctx.session().catalog();
     const ModelArchitecture& m = catalog.get(*name);
     Json j = model_to_json(m);
     j["parameters"] = parameters_json(m);

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Checks the layering of the tree by its #include lines, so that it holds by test, not by discipline.
+
+- A core module (core/<module>/) may include only its own headers and those of the modules named (directly or
+  through them) in its moescope_core_module(... DEPS ...) call in core/CMakeLists.txt; the declared graph must have no
+  cycle.
+- The front ends (cli/, bindings/, gui/) may include only the study facade (core/study/) and util/ from core/.
+
+Prints every forbidden include as FILE:LINE: what, and exits 1 if there is one. `--root DIR` checks another tree
+(the tests run it on a tree with a planted violation)."""
+import argparse
+import pathlib
+import re
+import sys
+
+FRONT_ENDS = ("cli", "bindings", "gui")
+FRONT_END_ALLOWED = {"study", "util"}
+# Front-end commands not yet behind the facade (issue 13 lists trace statistics, placement and validation runs as
+# facade operations still to add). The list may only shrink: an entry that no longer occurs is an error too, so
+# that moving a command behind the facade removes it here.
+PENDING = {
+    ("cli/commands/calibrate_command.cpp", "hw"),
+    ("cli/commands/calibrate_command.cpp", "validation"),
+    ("cli/commands/check_command.cpp", "compute"),
+    ("cli/commands/check_command.cpp", "model"),
+    ("cli/commands/check_command.cpp", "network"),
+    ("cli/commands/check_command.cpp", "scenario"),
+    ("cli/commands/place_commands.cpp", "placement"),
+    ("cli/commands/place_commands.cpp", "trace"),
+    ("cli/commands/trace_commands.cpp", "trace"),
+    ("cli/commands/validate_command.cpp", "compute"),
+    ("cli/commands/validate_command.cpp", "validation"),
+}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def declared_modules(cmake_text):
+    modules = {}
+    for m in re.finditer(r"moescope_core_module\(\s*(\w+)([^)]*)\)", cmake_text):
+        name, rest = m.group(1), m.group(2)
+        deps = []
+        dm = re.search(r"\bDEPS\b(.*?)(?:\bLIBS\b|$)", rest, re.S)
+        if dm:
+            deps = dm.group(1).split()
+        modules[name] = deps
+    return modules
+
+
+def closure(modules):
+    out = {}
+
+    def visit(name, stack):
+        if name in out:
+            return out[name]
+        if name in stack:
+            raise ValueError("dependency cycle: " + " -> ".join(stack + [name]))
+        reach = set()
+        for d in modules.get(name, []):
+            if d not in modules:
+                raise ValueError(f"module {name} depends on undeclared module {d}")
+            reach |= {d} | visit(d, stack + [name])
+        out[name] = reach
+        return reach
+
+    for n in modules:
+        visit(n, [])
+    return out
+
+
+def sources(folder):
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".cpp", ".hpp", ".h", ".cc"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", default=str(pathlib.Path(__file__).resolve().parents[2]))
+    root = pathlib.Path(ap.parse_args().root)
+    core = root / "core"
+    modules = declared_modules((core / "CMakeLists.txt").read_text())
+    try:
+        reach = closure(modules)
+    except ValueError as e:
+        print(f"core/CMakeLists.txt: {e}")
+        return 1
+    problems = []
+    checked = 0
+    for name in modules:
+        allowed = {name} | reach[name]
+        for f in sources(core / name):
+            for no, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
+                m = INCLUDE.match(line)
+                if not m:
+                    continue
+                checked += 1
+                top = m.group(1).split("/")[0]
+                if top in modules and top not in allowed:
+                    problems.append(f"{f.relative_to(root)}:{no}: module '{name}' includes \"{m.group(1)}\" but does "
+                                    f"not depend on '{top}' (core/CMakeLists.txt: {name} DEPS {' '.join(modules[name])})")
+    pending_seen = set()
+    for fe in FRONT_ENDS:
+        for f in sources(root / fe) if (root / fe).exists() else []:
+            for no, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
+                m = INCLUDE.match(line)
+                if not m:
+                    continue
+                checked += 1
+                top = m.group(1).split("/")[0]
+                rel = f.relative_to(root).as_posix()
+                if top in modules and (rel, top) in PENDING:
+                    pending_seen.add((rel, top))
+                elif top in modules and top not in FRONT_END_ALLOWED:
+                    problems.append(f"{f.relative_to(root)}:{no}: front end '{fe}' includes \"{m.group(1)}\"; front "
+                                    f"ends call the study facade (core/study/) and util/ only")
+    for rel, top in sorted(PENDING - pending_seen):
+        if (root / rel).exists():
+            problems.append(f"{rel}: no longer includes module '{top}': remove it from PENDING in {__file__}")
+    for p in problems:
+        print(p)
+    print(f"layering: {checked} includes checked, {len(problems)} forbidden, {len(pending_seen)} pending front-end "
+          f"includes (PENDING)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
