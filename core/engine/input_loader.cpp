@@ -30,8 +30,11 @@ std::shared_ptr<const ComputeCalibration> FileInputLoader::compute_calibration(c
   if (required && !std::filesystem::exists(path))
     throw InputError(path, "", "no compute calibration for \"" + accelerator + "\" (expected this file)");
   ComputeCalibration c = find_compute_calibration(hwdb_dir_, accelerator);
-  // The engine needs the parameters; fit statistics stay in the file.
+  // The engine copies its calibration into every compute engine: keep the parameters and the file name only (fit
+  // statistics, the fitted case ids and the note stay in the file).
   c.fit = Json();
+  c.fitted_on.clear();
+  c.note.clear();
   return std::make_shared<const ComputeCalibration>(std::move(c));
 }
 
