@@ -47,5 +47,6 @@ void register_sweep_command(CLI::App& app, CliContext& ctx);
 void register_solve_command(CLI::App& app, CliContext& ctx);
 void register_sensitivity_command(CLI::App& app, CliContext& ctx);
 void register_calibrate_command(CLI::App& app, CliContext& ctx);
+void register_traffic_command(CLI::App& app, CliContext& ctx);
 
 } // namespace moescope::cli

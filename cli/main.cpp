@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::register_solve_command(app, ctx);
   cli::register_sensitivity_command(app, ctx);
   cli::register_calibrate_command(app, ctx);
+  cli::register_traffic_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -163,7 +163,44 @@ Placement expected_placement(const ResolvedScenario& s, const ExpectedRouting& r
   return Placement::linear(experts, ep, slots);
 }
 
-MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c) {
+// Adds one evaluation's GPU x GPU byte matrices to `m` (trace mode sums batches, then divides).
+void add_matrices(TrafficMatrices& m, const DispatchResult& r) {
+  if (m.dispatch_gpu_bytes.empty()) {
+    m.dispatch_gpu_bytes.assign(r.dispatch_bytes.size(), 0.0);
+    m.combine_gpu_bytes.assign(r.combine_bytes.size(), 0.0);
+  }
+  for (std::size_t i = 0; i < r.dispatch_bytes.size() && i < m.dispatch_gpu_bytes.size(); ++i) {
+    m.dispatch_gpu_bytes[i] += r.dispatch_bytes[i];
+    m.combine_gpu_bytes[i] += r.combine_bytes[i];
+  }
+}
+
+// The node x node sums of the GPU matrices, after scaling them by `scale` (1 / batches in trace mode).
+void finish_matrices(TrafficMatrices& m, std::int32_t gpus, std::int32_t gpus_per_node, double scale) {
+  m.gpus = gpus;
+  m.gpus_per_node = std::max(1, gpus_per_node);
+  m.nodes = (gpus + m.gpus_per_node - 1) / m.gpus_per_node;
+  for (auto* v : {&m.dispatch_gpu_bytes, &m.combine_gpu_bytes}) {
+    v->resize(static_cast<std::size_t>(gpus) * static_cast<std::size_t>(gpus), 0.0);
+    for (double& x : *v)
+      x *= scale;
+  }
+  const auto n = static_cast<std::size_t>(m.nodes);
+  m.dispatch_node_bytes.assign(n * n, 0.0);
+  m.combine_node_bytes.assign(n * n, 0.0);
+  for (std::int32_t a = 0; a < gpus; ++a)
+    for (std::int32_t b = 0; b < gpus; ++b) {
+      const std::size_t g = static_cast<std::size_t>(a) * static_cast<std::size_t>(gpus) + static_cast<std::size_t>(b);
+      const std::size_t k =
+          static_cast<std::size_t>(a / m.gpus_per_node) * n + static_cast<std::size_t>(b / m.gpus_per_node);
+      m.dispatch_node_bytes[k] += m.dispatch_gpu_bytes[g];
+      m.combine_node_bytes[k] += m.combine_gpu_bytes[g];
+    }
+}
+
+// `matrices`: also fill the GPU x GPU byte matrices (not memoized).
+MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c,
+                             TrafficMatrices* matrices = nullptr) {
   MoeNetworkCost out;
   const bool decode = phase != Phase::prefill;
   out.kernel = decode ? c.decode_kernel : c.prefill_kernel;
@@ -181,7 +218,7 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
       DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
 
   std::string key;
-  if (g_cache_enabled) {
+  if (g_cache_enabled && !matrices) {
     key = network_key(s, c, out.kernel, tp, tokens, exponent, payload, costs);
     auto it = g_memo.map.find(key);
     if (it != g_memo.map.end()) {
@@ -212,12 +249,19 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   const Placement placement = expected_placement(s, routing, ep, tp.gpus_per_node, out.placement, out.note);
   DispatchOptions options;
   options.use_scale_up = c.use_scale_up;
+  options.expected_traffic_matrices = matrices != nullptr;
   const std::vector<SourceClass> sources = uniform_sources(routing, ep);
-  if (traffic_matrices_needed(topo, placement, sources, options))
+  if (matrices)
+    check_traffic_matrix_size(s, topo, "traffic matrices requested");
+  else if (traffic_matrices_needed(topo, placement, sources, options))
     check_traffic_matrix_size(s, topo, "replicated experts, or a fabric the closed form does not cover");
   ExpectedDispatch ed;
   evaluate_dispatch_expected(*kernel, topo, placement, sources, payload, costs, options, ed);
   const DispatchResult& r = ed.result;
+  if (matrices) {
+    add_matrices(*matrices, r);
+    finish_matrices(*matrices, topo.num_gpus(), tp.gpus_per_node, 1.0);
+  }
   out.mode = "expected_value";
   out.ep_gpus = ep;
   out.tokens_per_gpu = tokens;
@@ -236,7 +280,7 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   out.communication_sms = costs.num_sms;
   out.scale_up_bandwidth_per_gpu = topo.scale_up_bandwidth_per_gpu();
   out.scale_out_bandwidth_per_gpu = topo.has_scale_out() ? topo.scale_out_bandwidth_per_gpu() : 0.0;
-  if (g_cache_enabled) {
+  if (g_cache_enabled && !matrices) {
     if (g_memo.map.size() > 8192) g_memo.map.clear();
     g_memo.map.emplace(std::move(key), out);
   }
@@ -245,7 +289,8 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
 
 // ---- Trace-driven mode -------------------------------------------------------------------------------------------
 
-MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c) {
+MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens, const EngineConfig& c,
+                          TrafficMatrices* matrices = nullptr) {
   MoeNetworkCost out;
   const std::string file = s.scenario.file.empty() ? "<inline>" : s.scenario.file;
   const bool decode = phase != Phase::prefill;
@@ -294,7 +339,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
       DispatchPayload::from_dtypes(s.model.hidden_size, w.dtypes.dispatch, w.dtypes.combine);
   // Memo: the trace, its format and the batches sampled, on top of the expected-value key.
   std::string key;
-  if (g_cache_enabled) {
+  if (g_cache_enabled && !matrices) {
     key = "trace\0" + te.version() + '\0' + s.scenario.routing.trace_format + '\0' + std::to_string(c.trace_steps) +
           '\0' + network_key(s, c, out.kernel, tp, tokens, 0.0, payload, costs);
     auto it = g_memo.map.find(key);
@@ -381,6 +426,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
       }
       const Placement& p = plan->layers[std::min<std::size_t>(l, plan->layers.size() - 1)];
       const DispatchResult& r = evaluate_dispatch(*kernel, topo, p, routing, payload, costs, options, ws);
+      if (matrices) add_matrices(*matrices, r);
       accumulate(disp, r.dispatch);
       accumulate(comb, r.combine);
       up += (r.dispatch.scale_up_bytes + r.combine.scale_up_bytes) / std::max(1, ep);
@@ -435,7 +481,8 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   out.scale_out_bandwidth_per_gpu = topo.has_scale_out() ? topo.scale_out_bandwidth_per_gpu() : 0.0;
   out.note = "trace-driven: " + std::to_string(steps) + " batches x " + std::to_string(layers) + " MoE layers of " +
              std::to_string(batch_tokens) + " tokens. ";
-  if (g_cache_enabled) {
+  if (matrices) finish_matrices(*matrices, topo.num_gpus(), gpn, 1.0 / n);
+  if (g_cache_enabled && !matrices) {
     if (g_memo.map.size() > 8192) g_memo.map.clear();
     g_memo.map.emplace(std::move(key), out);
   }
@@ -483,6 +530,19 @@ void check_dispatch_kernels(const Scenario& s, const EngineConfig& c) {
     d.add(file, field, "expected one of " + names + ", got \"" + name + "\"");
   }
   d.throw_if_any();
+}
+
+TrafficMatrices moe_traffic_matrices(const ResolvedScenario& given, Phase phase, double tokens_per_gpu,
+                                     const EngineConfig& c) {
+  ResolvedScenario storage;
+  const ResolvedScenario& s = with_inputs(given, c, storage);
+  TrafficMatrices m;
+  const bool has_trace = s.scenario.routing.kind == RoutingKind::trace;
+  if (c.routing_source == "trace" || (c.routing_source == "auto" && has_trace))
+    trace_cost(s, phase, tokens_per_gpu, c, &m);
+  else
+    expected_cost(s, phase, tokens_per_gpu, c, &m);
+  return m;
 }
 
 EngineCacheStats engine_cache_stats() {

@@ -49,6 +49,18 @@ struct MoeNetworkCost {
 // s.inputs (engine/input_loader.hpp).
 MoeNetworkCost moe_network_cost(const ResolvedScenario& s, Phase phase, double tokens_per_gpu, const EngineConfig& c);
 
+// Bytes of one MoE layer's all-to-all between every pair of GPUs (row-major [source * gpus + destination]: what the
+// source writes into the destination's receive buffer, over the scale-up fabric or the NICs) and their node x node
+// sums, as moe_network_cost routes it (same kernel, placement and routing): expected values, or the mean over the
+// trace-driven batches. Not memoized; refused above kMaxTrafficMatrixGpus GPUs (InputError on /deployment/nodes).
+struct TrafficMatrices {
+  std::int32_t gpus = 0, nodes = 0, gpus_per_node = 0;
+  std::vector<double> dispatch_gpu_bytes, combine_gpu_bytes;   // gpus x gpus
+  std::vector<double> dispatch_node_bytes, combine_node_bytes; // nodes x nodes
+};
+TrafficMatrices moe_traffic_matrices(const ResolvedScenario& s, Phase phase, double tokens_per_gpu,
+                                     const EngineConfig& c);
+
 // Throws InputError on /deployment/nodes when `topo` has more GPUs than the traffic model keeps GPU x GPU matrices for
 // (kMaxTrafficMatrixGpus); `why` says what needs the matrices. Callers check only when the matrices are needed.
 void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, const char* why);

@@ -111,3 +111,30 @@ def test_unknown_placement_strategy_is_named(run, tmp_path):
     assert r.returncode == 2
     assert "/placement/strategy" in r.stderr and 'unknown placement strategy "joint-maxmin"' in r.stderr
     assert "joint-minmax" in r.stderr
+
+
+def test_traffic_matrices_match_the_network_view(run, tmp_path):
+    out = tmp_path / "traffic.json"
+    r = run("--json", "traffic", "scenarios/default.json", "--phase", "decode", "-o", out)
+    assert r.returncode == 0, r.stderr
+    t = r.json()
+    assert json.loads(out.read_text()) == t
+    assert t["gpus"] == 64 and t["nodes"] == 8
+    assert len(t["dispatch_gpu_bytes"]) == 64 and len(t["dispatch_node_bytes"][0]) == 8
+    off_node = sum(v for a, row in enumerate(t["dispatch_node_bytes"]) for b, v in enumerate(row) if a != b)
+    ev = run("--json", "eval", "scenarios/default.json").json()
+    scale_out = ev["network"]["decode"]["dispatch"]["bytes_per_tier"]["scale_out"]
+    assert abs(off_node - scale_out) <= 1e-9 * scale_out
+    assert run("traffic", "scenarios/default.json", "--phase", "sometimes").returncode == 2
+    dense = run("traffic", "scenarios/llama-3-70b-dense-1x8-h100.json")
+    assert dense.returncode == 2 and "/model" in dense.stderr
+
+
+def test_nodes_alone_rescales_the_default_scenario(run, tmp_path):
+    s = json.loads((REPO / "scenarios" / "default.json").read_text())
+    s["deployment"]["nodes"] = 4
+    path = tmp_path / "four.json"
+    path.write_text(json.dumps(s))
+    r = run("--json", "eval", path)
+    assert r.returncode == 0, r.stderr
+    assert r.json()["deployment"]["moe_ep"] == 32
