@@ -8,8 +8,7 @@
 #include <sstream>
 
 #include "cli_context.hpp"
-#include "placement/experiment.hpp"
-#include "trace/importer.hpp"
+#include "study/placement_study.hpp"
 #include "util/atomic_file.hpp"
 #include "util/diagnostics.hpp"
 #include "util/text_table.hpp"
@@ -76,25 +75,15 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
   cmp->add_option("--csv", a->out_csv, "Write the CSV here");
   cmp->add_option("--json-out", a->out_json, "Write the JSON here");
   cmp->callback([&ctx, a] {
-    if (a->nodes < 1 || a->gpus_per_node < 1) throw InputError("--nodes/--gpus-per-node", "", "must be at least 1");
-    if (!(a->test_fraction > 0.0 && a->test_fraction < 1.0))
-      throw InputError("--test-fraction", "", "must be strictly between 0 and 1");
-    if (a->folds < 1) throw InputError("--folds", "", "must be at least 1");
-    if (a->balance_cap < 1.0) throw InputError("--balance-cap", "", "must be at least 1");
-    const trace::AnyTrace any = trace::import_trace(a->trace_path, a->import);
-    const auto* tr = std::get_if<trace::ExpertTrace>(&any);
-    if (!tr)
-      throw InputError(a->trace_path, "", "placement needs a per-token trace; this one holds only expert counts");
-    placement::ExperimentConfig cfg;
+    PlacementStudy study;
+    study.trace_path = a->trace_path;
+    study.import = a->import;
+    study.slots = a->slots;
+    study.redundant = a->redundant;
+    study.bytes_per_token = a->bytes_per_token;
+    placement::ExperimentConfig& cfg = study.config;
     cfg.topology.nodes = a->nodes;
     cfg.topology.gpus_per_node = a->gpus_per_node;
-    const auto E = std::int32_t(tr->num_experts());
-    const auto base = cfg.topology.base_slots(E);
-    if (a->slots > 0 && a->slots < base)
-      throw InputError("--slots", "",
-                       "at least " + std::to_string(base) + " slots per GPU are needed for " + std::to_string(E) +
-                           " experts");
-    cfg.redundant_slots = a->redundant >= 0 ? a->redundant : (a->slots > 0 ? a->slots - base : 0);
     cfg.folds = a->folds;
     cfg.test_fraction = a->test_fraction;
     cfg.seed = a->seed;
@@ -106,10 +95,7 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
     cfg.stats.prefix_fraction = a->prefix_fraction;
     cfg.eval.window = a->window;
     cfg.eval.all_to_all_time = a->a2a;
-    cfg.eval.bytes_per_token =
-        a->bytes_per_token > 0 ? a->bytes_per_token : placement::default_bytes_per_token(tr->metadata().model);
-    cfg.fit.bytes_per_token = cfg.eval.bytes_per_token;
-    const auto res = placement::run_experiment(*tr, cfg, a->trace_path);
+    const auto res = run_placement_study(study);
     const std::string md = placement::experiment_markdown(res);
     if (!a->out_md.empty()) write_file_atomically(a->out_md, md);
     if (!a->out_csv.empty()) write_file_atomically(a->out_csv, placement::experiment_csv(res));

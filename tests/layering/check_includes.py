@@ -21,12 +21,6 @@ FRONT_END_ALLOWED = {"study", "util"}
 PENDING = {
     ("cli/commands/calibrate_command.cpp", "hw"),
     ("cli/commands/calibrate_command.cpp", "validation"),
-    ("cli/commands/check_command.cpp", "compute"),
-    ("cli/commands/check_command.cpp", "model"),
-    ("cli/commands/check_command.cpp", "network"),
-    ("cli/commands/check_command.cpp", "scenario"),
-    ("cli/commands/place_commands.cpp", "placement"),
-    ("cli/commands/place_commands.cpp", "trace"),
     ("cli/commands/trace_commands.cpp", "trace"),
     ("cli/commands/validate_command.cpp", "compute"),
     ("cli/commands/validate_command.cpp", "validation"),

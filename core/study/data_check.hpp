@@ -1,0 +1,20 @@
+#pragma once
+// `moescope check` as a facade operation: every file of a data root (hwdb/ with its calibrations, the model catalog,
+// scenarios/) read strictly and cross-checked, every problem collected.
+#include <cstddef>
+#include <string>
+
+#include "util/diagnostics.hpp"
+#include "util/json_reader.hpp"
+
+namespace moescope {
+
+struct DataCheck {
+  std::size_t accelerators = 0, interconnects = 0, systems = 0, models = 0, scenarios = 0, calibrations = 0;
+  Diagnostics problems; // empty: everything is valid
+};
+
+DataCheck check_data(const std::string& data_root);
+Json data_check_to_json(const DataCheck& c);
+
+} // namespace moescope
