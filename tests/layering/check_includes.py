@@ -22,8 +22,6 @@ PENDING = {
     ("cli/commands/calibrate_command.cpp", "hw"),
     ("cli/commands/calibrate_command.cpp", "validation"),
     ("cli/commands/trace_commands.cpp", "trace"),
-    ("cli/commands/validate_command.cpp", "compute"),
-    ("cli/commands/validate_command.cpp", "validation"),
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
