@@ -4,28 +4,15 @@
 // hwdb/calibrations/<device>-compute.json under the data directory, where `moescope validate` reads it) and prints
 // the error of the default calibration, of the installed one and of the fitted one, on the calibration rows and,
 // apart, on the held-out rows. Documented in docs/calibration.md.
-#include <filesystem>
-
 #include "cli_context.hpp"
-#include "hw/hardware_database.hpp"
-#include "util/atomic_file.hpp"
-#include "util/data_paths.hpp"
+#include "study/calibration_study.hpp"
 #include "util/text_table.hpp"
-#include "validation/calibrate.hpp"
-#include "validation/operation_predictor.hpp"
 
 namespace moescope::cli {
 
 namespace {
 
 // `path` relative to the data root when it lies below it (provenance that does not depend on the checkout).
-std::string repo_relative(const std::string& path) {
-  std::error_code ec;
-  auto rel = std::filesystem::relative(std::filesystem::absolute(path), std::filesystem::absolute(data_root()), ec);
-  if (!ec && !rel.empty() && rel.string().rfind("..", 0) != 0) return rel.generic_string();
-  return path;
-}
-
 std::string summary_cell(const ErrorSummary& s) {
   if (s.count == 0) return "-";
   return std::to_string(s.count) + ": " + format_fixed(s.mape_percent, 1) + "% / " +
@@ -61,61 +48,16 @@ void register_calibrate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--operation", *operations,
                   "Fit and evaluate only cases of this validation operation (gemm, grouped_gemm, ...; repeatable)");
   cmd->callback([&ctx, files, device, output, holdout_every, operations] {
-    auto hwdb = HardwareDatabase::load_or_throw(hwdb_dir());
-    if (!hwdb.accelerators().count(*device)) {
-      std::vector<std::string> known;
-      for (const auto& [name, a] : hwdb.accelerators())
-        known.push_back(name);
-      throw InputError("", "--device", unknown_name_message("accelerator", *device, known));
-    }
-    std::vector<CalibrationInput> inputs;
-    Diagnostics problems;
-    for (const auto& f : *files) {
-      try {
-        inputs.push_back(load_calibration_input(f, *device, *holdout_every));
-      } catch (const InputError& e) {
-        problems.append(e.diagnostics());
-      }
-    }
-    // Cases of the calibrated device must name an accelerator the database knows (others are ignored).
-    problems.throw_if_any();
-
-    CalibrateOptions o;
-    o.device = *device;
-    o.hwdb_dir = hwdb_dir();
-    o.holdout_every = *holdout_every;
-    for (const auto& op : *operations) {
-      if (!find_operation_predictor(op)) {
-        std::vector<std::string> known;
-        for (const auto& p : operation_predictors())
-          known.push_back(p->name());
-        throw InputError("", "--operation", unknown_name_message("operation", op, known));
-      }
-      o.operations.insert(op);
-    }
-    CalibrateResult r = calibrate_compute(inputs, hwdb, o);
-
-    for (auto& p : r.fitted.fitted_on)
-      p.suite = repo_relative(p.suite);
-    for (auto& in : r.fitted.fit["inputs"])
-      in["file"] = repo_relative(in["file"].get<std::string>());
-    std::string command = "moescope calibrate";
-    for (const auto& f : *files)
-      command += " " + repo_relative(f);
-    command += " --device " + *device;
-    if (*holdout_every != 4) command += " --holdout-every " + std::to_string(*holdout_every);
-    for (const auto& op : o.operations)
-      command += " --operation " + op;
-    r.fitted.note =
-        "fitted by `" + command + "` on the calibration rows of the inputs listed in fitted_on and fit.inputs";
-    const std::string path = output->empty() ? compute_calibration_path(hwdb_dir(), *device) : *output;
-    {
-      std::error_code ec;
-      const auto parent = std::filesystem::path(path).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    }
-    write_file_atomically(path, calibration_file_json(r, command).dump(2) + "\n");
-
+    CalibrationStudy study;
+    study.files = *files;
+    study.device = *device;
+    study.output = *output;
+    study.holdout_every = *holdout_every;
+    study.operations = *operations;
+    const CalibrationOutcome outcome = run_calibration_study(ctx.session(), study);
+    const CalibrateResult& r = outcome.result;
+    const std::vector<CalibrationInput>& inputs = outcome.inputs;
+    const std::string& path = outcome.output;
     Json out = {{"device", r.device},
                 {"output", path},
                 {"inputs", r.fitted.fit["inputs"]},
@@ -175,7 +117,7 @@ void register_calibrate_command(CLI::App& app, CliContext& ctx) {
         t.add_row(cells);
       };
       row("default (built-in)", r.before);
-      if (r.installed) row("installed (" + repo_relative(r.installed_file) + ")", *r.installed);
+      if (r.installed) row("installed (" + data_relative(ctx.session(), r.installed_file) + ")", *r.installed);
       row("fitted", r.after);
       std::cout << t.render({1, 2, 3});
       std::cout << "\nwrote " << path << "\n";
