@@ -14,12 +14,7 @@
 #include <sstream>
 
 #include "cli_context.hpp"
-#include "trace/binary_format.hpp"
-#include "trace/importer.hpp"
-#include "trace/synthetic_compare.hpp"
-#include "trace/synthetic_routing.hpp"
-#include "trace/trace_report.hpp"
-#include "trace/trace_stats.hpp"
+#include "study/trace_study.hpp"
 #include "util/atomic_file.hpp"
 #include "util/diagnostics.hpp"
 #include "util/text_table.hpp"
@@ -63,37 +58,6 @@ std::string layer_list(const std::vector<std::int32_t>& ids) {
     i = j + 1;
   }
   return out;
-}
-
-Json info_json(const AnyTrace& t) {
-  const auto& m = metadata_of(t);
-  Json j = {{"model", m.model},
-            {"source_format", m.source_format},
-            {"kind", std::holds_alternative<ExpertTrace>(t) ? "tokens" : "counts"},
-            {"experts", m.num_experts},
-            {"top_k", m.top_k},
-            {"moe_layers", m.moe_layer_ids},
-            {"domains", m.domains}};
-  if (const auto* x = std::get_if<ExpertTrace>(&t)) {
-    std::uint64_t prefill = 0, decode = 0;
-    for (const auto& r : x->requests()) {
-      prefill += r.prefill_tokens;
-      decode += r.decode_tokens;
-    }
-    j["requests"] = x->num_requests();
-    j["tokens"] = x->num_tokens();
-    j["prefill_tokens"] = prefill;
-    j["decode_tokens"] = decode;
-    j["gate_weights"] = x->has_weights();
-  } else {
-    const auto& c = std::get<ExpertCountTrace>(t);
-    std::uint64_t tokens = 0;
-    for (const auto& d : c.domains)
-      tokens += d.tokens;
-    j["tokens"] = tokens;
-    j["pair_tables"] = c.pairs.size();
-  }
-  return j;
 }
 
 void print_info(const Json& j) {
@@ -310,50 +274,31 @@ void register_synth_command(CLI::App* trace, CliContext& ctx) {
     if (a->path.empty()) throw InputError("trace synth", "", "a trace to fit is required (or --report DIR)");
     if (!a->compare && a->output.empty())
       throw InputError("trace synth", "", "nothing to do: give -o OUT.mst and/or --compare");
-    if (!(a->test_fraction > 0 && a->test_fraction < 1))
-      throw InputError("--test-fraction", "", "must be strictly between 0 and 1");
-    AnyTrace any = import_trace(a->path, a->import);
-    auto* tok = std::get_if<ExpertTrace>(&any);
-    if (!tok) throw InputError(a->path, "", "the synthetic generator needs a token-level trace, not per-expert counts");
+    SyntheticStudy study;
+    study.path = a->path;
+    study.import = a->import;
+    study.output = a->output;
+    study.shape = a->shape;
+    study.fit = a->fit;
+    study.test_fraction = a->test_fraction;
+    study.split_seed = a->split_seed;
+    study.fit_on_all = a->all;
+    study.compare = a->compare;
+    const SyntheticRun run = run_synthetic_study(study);
     Json out = Json::object();
-    if (a->compare) {
-      a->fit.seed = a->shape.seed;
-      const SyntheticComparison c = compare_synthetic(*tok, a->test_fraction, a->split_seed, a->shape.seed, a->fit);
-      out["comparison"] = comparison_to_json(c);
-      if (!ctx.json) print_comparison(c, a->per_layer);
+    if (run.comparison) {
+      out["comparison"] = comparison_to_json(*run.comparison);
+      if (!ctx.json) print_comparison(*run.comparison, a->per_layer);
     }
-    if (!a->output.empty()) {
-      const auto t0 = std::chrono::steady_clock::now();
-      ExpertTrace train_half;
-      const ExpertTrace* train = tok;
-      if (!a->all) {
-        const RequestSplit split = split_requests(*tok, a->test_fraction, a->split_seed);
-        if (split.train.empty()) throw InputError(a->path, "", "the train half is empty");
-        train_half = tok->subset(split.train);
-        train = &train_half;
-      }
-      SyntheticFitOptions fo = a->fit;
-      fo.seed = a->shape.seed;
-      const SyntheticModel model = fit_synthetic(*train, fo);
-      const auto t1 = std::chrono::steady_clock::now();
-      SyntheticShape shape = a->shape;
-      if (shape.tokens == 0) shape.tokens = train->num_tokens();
-      const ExpertTrace synth = generate_synthetic(model, shape);
-      const auto t2 = std::chrono::steady_clock::now();
-      save_binary(synth, a->output);
-      const auto t3 = std::chrono::steady_clock::now();
-      Json j = info_json(synth);
-      j["output"] = a->output;
-      j["fitted_on_requests"] = train->num_requests();
-      j["fit_seconds"] = std::chrono::duration<double>(t1 - t0).count();
-      j["generate_seconds"] = std::chrono::duration<double>(t2 - t1).count();
-      j["write_seconds"] = std::chrono::duration<double>(t3 - t2).count();
+    if (!run.synthetic.is_null()) {
+      const Json& j = run.synthetic;
       out["synthetic"] = j;
       if (!ctx.json) {
-        if (a->compare) std::cout << "\n";
-        std::cout << "wrote " << a->output << ": fitted on " << train->num_requests() << " requests in "
-                  << format_seconds(j["fit_seconds"].get<double>()) << ", generated " << synth.num_tokens()
-                  << " tokens in " << format_seconds(j["generate_seconds"].get<double>()) << ", written in "
+        if (run.comparison) std::cout << "\n";
+        std::cout << "wrote " << a->output << ": fitted on " << run.fitted_on_requests << " requests in "
+                  << format_seconds(j["fit_seconds"].get<double>()) << ", generated "
+                  << j["tokens"].get<std::uint64_t>() << " tokens in "
+                  << format_seconds(j["generate_seconds"].get<double>()) << ", written in "
                   << format_seconds(j["write_seconds"].get<double>()) << "\n";
         print_info(j);
       }
@@ -385,7 +330,7 @@ void register_trace_commands(CLI::App& app, CliContext& ctx) {
   add_import_options(info, *info_args);
   info->callback([&ctx, info_args] {
     const AnyTrace t = import_trace(info_args->path, info_args->options);
-    const Json j = info_json(t);
+    const Json j = trace_info_json(t);
     ctx.emit(j, [&] { print_info(j); });
   });
 
@@ -396,17 +341,9 @@ void register_trace_commands(CLI::App& app, CliContext& ctx) {
   convert->add_option("-o,--output", *output, "Output .mst file")->required();
   add_import_options(convert, *conv_args);
   convert->callback([&ctx, conv_args, output] {
-    const auto t0 = std::chrono::steady_clock::now();
-    const AnyTrace t = import_trace(conv_args->path, conv_args->options);
-    const auto t1 = std::chrono::steady_clock::now();
-    const std::string bytes = encode_binary(t);
-    write_file_atomically(*output, bytes);
-    Json j = info_json(t);
-    j["output"] = *output;
-    j["output_bytes"] = bytes.size();
-    j["import_seconds"] = std::chrono::duration<double>(t1 - t0).count();
+    const Json j = convert_trace(conv_args->path, conv_args->options, *output);
     ctx.emit(j, [&] {
-      std::cout << "wrote " << *output << " (" << format_bytes(double(bytes.size())) << ") from "
+      std::cout << "wrote " << *output << " (" << format_bytes(j["output_bytes"].get<double>()) << ") from "
                 << j["source_format"].get<std::string>() << " in " << format_seconds(j["import_seconds"].get<double>())
                 << "\n";
       print_info(j);
@@ -427,12 +364,9 @@ void register_trace_commands(CLI::App& app, CliContext& ctx) {
   stats->add_option("--hottest", stats_opts->hottest, "Hottest experts listed per layer (default 5)");
   stats->add_flag("--no-coactivation", *no_coact, "Skip the co-activation analysis");
   stats->callback([&ctx, stats_args, stats_opts, no_coact] {
-    const AnyTrace t = import_trace(stats_args->path, stats_args->options);
     StatsOptions o = *stats_opts;
     o.coactivation = !*no_coact;
-    if (!(o.test_fraction > 0 && o.test_fraction < 1))
-      throw InputError("--test-fraction", "", "must be strictly between 0 and 1");
-    const TraceStats s = compute_stats(t, o);
+    const TraceStats s = trace_statistics(stats_args->path, stats_args->options, o);
     ctx.emit(stats_to_json(s), [&] { print_stats(s); });
   });
 
