@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
+#include "accuracy/operation_predictor.hpp"
 #include "compute/calibration.hpp"
 #include "util/atomic_file.hpp"
-#include "validation/operation_predictor.hpp"
 
 namespace moescope {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "accuracy/calibrate.hpp"
 #include "study/session.hpp"
-#include "validation/calibrate.hpp"
 
 namespace moescope {
 

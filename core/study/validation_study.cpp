@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
+#include "accuracy/calibrate.hpp"
+#include "accuracy/compute_calibration_fit.hpp"
 #include "compute/calibration.hpp"
 #include "util/text_table.hpp"
-#include "validation/calibrate.hpp"
-#include "validation/compute_calibration_fit.hpp"
 
 namespace moescope {
 

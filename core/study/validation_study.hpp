@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "accuracy/validation_run.hpp"
 #include "study/session.hpp"
-#include "validation/validation_run.hpp"
 
 namespace moescope {
 

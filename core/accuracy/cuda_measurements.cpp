@@ -1,12 +1,12 @@
-#include "validation/cuda_measurements.hpp"
+#include "accuracy/cuda_measurements.hpp"
 
 #include <set>
 
 #include <cmath>
 
+#include "accuracy/operation_predictor.hpp"
 #include "compute/operators.hpp"
 #include "util/data_type.hpp"
-#include "validation/operation_predictor.hpp"
 
 namespace moescope {
 

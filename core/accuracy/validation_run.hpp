@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "validation/operation_predictor.hpp"
+#include "accuracy/operation_predictor.hpp"
 
 namespace moescope {
 

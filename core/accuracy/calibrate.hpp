@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "accuracy/compute_calibration_fit.hpp"
+#include "accuracy/cuda_measurements.hpp"
+#include "accuracy/validation_run.hpp"
 #include "compute/calibration.hpp"
-#include "validation/compute_calibration_fit.hpp"
-#include "validation/cuda_measurements.hpp"
-#include "validation/validation_run.hpp"
 
 namespace moescope {
 

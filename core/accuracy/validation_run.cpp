@@ -1,4 +1,4 @@
-#include "validation/validation_run.hpp"
+#include "accuracy/validation_run.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "validation/validation_suite.hpp"
+#include "accuracy/validation_suite.hpp"
 
 namespace moescope {
 

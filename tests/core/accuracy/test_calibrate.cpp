@@ -4,9 +4,9 @@
 
 #include <set>
 
+#include "accuracy/calibrate.hpp"
 #include "hw/hardware_database.hpp"
 #include "util/data_paths.hpp"
-#include "validation/calibrate.hpp"
 
 namespace moescope {
 namespace {

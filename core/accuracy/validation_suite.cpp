@@ -1,8 +1,8 @@
-#include "validation/validation_suite.hpp"
+#include "accuracy/validation_suite.hpp"
 
 #include <set>
 
-#include "validation/operation_predictor.hpp"
+#include "accuracy/operation_predictor.hpp"
 
 namespace moescope {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "accuracy/operation_predictor.hpp"
 #include "compute/calibration.hpp"
-#include "validation/operation_predictor.hpp"
 
 namespace moescope {
 

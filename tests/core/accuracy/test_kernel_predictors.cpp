@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "accuracy/operation_predictor.hpp"
+#include "accuracy/validation_suite.hpp"
 #include "compute/calibration.hpp"
 #include "compute/compute_engine.hpp"
 #include "compute/operators.hpp"
 #include "util/data_paths.hpp"
-#include "validation/operation_predictor.hpp"
-#include "validation/validation_suite.hpp"
 
 namespace moescope {
 namespace {

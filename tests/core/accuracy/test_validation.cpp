@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
+#include "accuracy/compute_calibration_fit.hpp"
+#include "accuracy/validation_run.hpp"
 #include "compute/calibration.hpp"
 #include "util/data_paths.hpp"
-#include "validation/compute_calibration_fit.hpp"
-#include "validation/validation_run.hpp"
 
 namespace moescope {
 namespace {

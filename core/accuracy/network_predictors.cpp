@@ -8,10 +8,10 @@
 #include <memory>
 #include <mutex>
 
+#include "accuracy/operation_predictor.hpp"
 #include "network/collective.hpp"
 #include "network/dispatch.hpp"
 #include "network/network_calibration.hpp"
-#include "validation/operation_predictor.hpp"
 
 namespace moescope {
 

@@ -1,4 +1,4 @@
-#include "validation/operation_predictor.hpp"
+#include "accuracy/operation_predictor.hpp"
 
 #include "compute/calibration.hpp"
 

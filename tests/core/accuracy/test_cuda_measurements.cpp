@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "validation/calibrate.hpp"
-#include "validation/cuda_measurements.hpp"
-#include "validation/operation_predictor.hpp"
+#include "accuracy/calibrate.hpp"
+#include "accuracy/cuda_measurements.hpp"
+#include "accuracy/operation_predictor.hpp"
 
 namespace moescope {
 namespace {

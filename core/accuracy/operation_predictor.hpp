@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "accuracy/validation_suite.hpp"
 #include "compute/calibration.hpp"
 #include "hw/hardware_database.hpp"
-#include "validation/validation_suite.hpp"
 
 namespace moescope {
 

@@ -1,4 +1,4 @@
-#include "validation/calibrate.hpp"
+#include "accuracy/calibrate.hpp"
 
 #include <chrono>
 #include <cmath>

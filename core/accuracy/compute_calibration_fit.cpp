@@ -1,4 +1,4 @@
-#include "validation/compute_calibration_fit.hpp"
+#include "accuracy/compute_calibration_fit.hpp"
 
 #include <algorithm>
 #include <cmath>

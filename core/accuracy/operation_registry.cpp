@@ -1,6 +1,6 @@
 // The registry of validation operations. To add an operation: write a class deriving from OperationPredictor in
-// its own file under core/validation/, declare its factory below, and add ONE line to the list.
-#include "validation/operation_predictor.hpp"
+// its own file under core/accuracy/, declare its factory below, and add ONE line to the list.
+#include "accuracy/operation_predictor.hpp"
 
 namespace moescope {
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "accuracy/operation_predictor.hpp"
 #include "compute/compute_engine.hpp"
 #include "compute/model_compute.hpp"
 #include "compute/operators.hpp"
-#include "validation/operation_predictor.hpp"
 
 namespace moescope {
 
