@@ -86,24 +86,29 @@ std::string Session::model_catalog_dir() const {
   return data_root_ + "/models/catalog";
 }
 
-std::shared_ptr<const HardwareDatabase> Session::hwdb() {
-  const std::string version = folder_version(hwdb_dir());
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!hwdb_ || version != hwdb_version_) {
-    hwdb_ = std::make_shared<const HardwareDatabase>(HardwareDatabase::load_or_throw(hwdb_dir()));
-    hwdb_version_ = version;
+namespace {
+
+// `cached` holds what was loaded from `dir` at `version`; reload when the folder's version changed.
+template <typename T>
+std::shared_ptr<const T> reload_if_changed(std::mutex& mutex, std::shared_ptr<const T>& cached, std::string& version,
+                                           const std::string& dir) {
+  const std::string now = folder_version(dir);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!cached || now != version) {
+    cached = std::make_shared<const T>(T::load_or_throw(dir));
+    version = now;
   }
-  return hwdb_;
+  return cached;
+}
+
+} // namespace
+
+std::shared_ptr<const HardwareDatabase> Session::hwdb() {
+  return reload_if_changed(mutex_, hwdb_, hwdb_version_, hwdb_dir());
 }
 
 std::shared_ptr<const ModelCatalog> Session::catalog() {
-  const std::string version = folder_version(model_catalog_dir());
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!catalog_ || version != catalog_version_) {
-    catalog_ = std::make_shared<const ModelCatalog>(ModelCatalog::load_or_throw(model_catalog_dir()));
-    catalog_version_ = version;
-  }
-  return catalog_;
+  return reload_if_changed(mutex_, catalog_, catalog_version_, model_catalog_dir());
 }
 
 InputLoader& Session::loader() {

@@ -54,8 +54,14 @@ def closure(modules):
     return out
 
 
-def sources(folder):
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".cpp", ".hpp", ".h", ".cc"))
+def includes(folder):
+    """(file, line number, included path) of every quoted #include below `folder`."""
+    for f in sorted(p for p in folder.rglob("*") if p.suffix in (".cpp", ".hpp", ".h", ".cc")) if folder.exists() else []:
+        for no, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
+            m = INCLUDE.match(line)
+            if m:
+                yield f, no, m.group(1)
+
 
 
 def main():
@@ -73,31 +79,23 @@ def main():
     checked = 0
     for name in modules:
         allowed = {name} | reach[name]
-        for f in sources(core / name):
-            for no, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
-                m = INCLUDE.match(line)
-                if not m:
-                    continue
-                checked += 1
-                top = m.group(1).split("/")[0]
-                if top in modules and top not in allowed:
-                    problems.append(f"{f.relative_to(root)}:{no}: module '{name}' includes \"{m.group(1)}\" but does "
-                                    f"not depend on '{top}' (core/CMakeLists.txt: {name} DEPS {' '.join(modules[name])})")
+        for f, no, inc in includes(core / name):
+            checked += 1
+            top = inc.split("/")[0]
+            if top in modules and top not in allowed:
+                problems.append(f"{f.relative_to(root)}:{no}: module '{name}' includes \"{inc}\" but does "
+                                f"not depend on '{top}' (core/CMakeLists.txt: {name} DEPS {' '.join(modules[name])})")
     pending_seen = set()
     for fe in FRONT_ENDS:
-        for f in sources(root / fe) if (root / fe).exists() else []:
-            for no, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
-                m = INCLUDE.match(line)
-                if not m:
-                    continue
-                checked += 1
-                top = m.group(1).split("/")[0]
-                rel = f.relative_to(root).as_posix()
-                if top in modules and (rel, top) in PENDING:
-                    pending_seen.add((rel, top))
-                elif top in modules and top not in FRONT_END_ALLOWED:
-                    problems.append(f"{f.relative_to(root)}:{no}: front end '{fe}' includes \"{m.group(1)}\"; front "
-                                    f"ends call the study facade (core/study/) and util/ only")
+        for f, no, inc in includes(root / fe):
+            checked += 1
+            top = inc.split("/")[0]
+            rel = f.relative_to(root).as_posix()
+            if top in modules and (rel, top) in PENDING:
+                pending_seen.add((rel, top))
+            elif top in modules and top not in FRONT_END_ALLOWED:
+                problems.append(f"{rel}:{no}: front end '{fe}' includes \"{inc}\"; front "
+                                f"ends call the study facade (core/study/) and util/ only")
     for rel, top in sorted(PENDING - pending_seen):
         if (root / rel).exists():
             problems.append(f"{rel}: no longer includes module '{top}': remove it from PENDING in {__file__}")
