@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)compute_stats(t, o);
       // Round trip through the binary format.
       const std::string bytes = encode_binary(t);
-      (void)make_binary_importer()->import_memory(bytes, "fuzz.mst", {});
+      static const TraceImporter* binary = find_importer("moescope-binary");
+      (void)binary->import_memory(bytes, "fuzz.mst", {});
     }
   } catch (const moescope::InputError&) {
   }

@@ -1,3 +1,6 @@
+// Collectives: op and protocol names, bus bytes, NCCL's constants, the algorithm registry (each algorithm registers
+// itself from its own collective_<name>.cpp), and the estimate: the fastest algorithm x protocol at speed of light,
+// or the calibrated regimes.
 #include "network/collective.hpp"
 
 #include <algorithm>
@@ -6,6 +9,7 @@
 #include <stdexcept>
 
 #include "network/network_calibration.hpp"
+#include "util/registry.hpp"
 
 namespace moescope {
 
@@ -88,129 +92,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double ring_bandwidth(const CollectiveContext& c) {
-  // Inside a node every rank's scale-up port carries its bus bytes; across nodes the node's rings leave through
-  // its ranks_per_node NICs, so the inter-node bus bandwidth is ranks_per_node x the per-GPU NIC bandwidth.
-  double bw = c.scale_up_bandwidth;
-  if (c.nodes > 1) bw = std::min(bw, static_cast<double>(c.ranks_per_node) * c.scale_out_bandwidth);
-  return bw;
-}
-
-double ring_latency(const CollectiveContext& c, double passes, NcclProtocol p, bool tree) {
-  const double inter = c.nodes > 1 ? passes * static_cast<double>(c.nodes) : 0.0;
-  const double intra = std::max(0.0, passes * static_cast<double>(c.ranks - 1) - inter);
-  return NcclConstants::base_latency(tree, p) + intra * NcclConstants::nvlink_hop(tree, p) +
-         inter * NcclConstants::network_hop(tree, p);
-}
-
-class RingAlgorithm : public CollectiveAlgorithm {
-public:
-  std::string name() const override { return "ring"; }
-  std::optional<AlgorithmTime> time(const CollectiveContext& c, CollectiveOp op, NcclProtocol p,
-                                    double bytes) const override {
-    if (op != CollectiveOp::all_reduce && op != CollectiveOp::all_gather && op != CollectiveOp::reduce_scatter)
-      return std::nullopt;
-    const double passes = op == CollectiveOp::all_reduce ? 2.0 : 1.0;
-    const double bw = ring_bandwidth(c) * NcclConstants::protocol_efficiency(p);
-    return AlgorithmTime{ring_latency(c, passes, p, false), bus_bytes_factor(op, c.ranks) * bytes / bw};
-  }
-};
-
-class TreeAlgorithm : public CollectiveAlgorithm {
-public:
-  std::string name() const override { return "tree"; }
-  std::optional<AlgorithmTime> time(const CollectiveContext& c, CollectiveOp op, NcclProtocol p,
-                                    double bytes) const override {
-    if (op != CollectiveOp::all_reduce) return std::nullopt;
-    // A chain inside each node and a binary tree between nodes, up (reduce) and down (broadcast).
-    const double levels = c.nodes > 1 ? std::ceil(std::log2(static_cast<double>(c.nodes))) : 0.0;
-    const double lat = NcclConstants::base_latency(true, p) +
-                       2.0 * (static_cast<double>(c.ranks_per_node - 1) * NcclConstants::nvlink_hop(true, p) +
-                              levels * NcclConstants::network_hop(true, p));
-    // Each rank sends and receives the full buffer once per direction of the tree.
-    double bw = c.scale_up_bandwidth;
-    if (c.nodes > 1) bw = std::min(bw, static_cast<double>(c.ranks_per_node) * c.scale_out_bandwidth);
-    bw *= NcclConstants::protocol_efficiency(p);
-    return AlgorithmTime{lat, bus_bytes_factor(op, c.ranks) * bytes / bw};
-  }
-};
-
-class NvlsAlgorithm : public CollectiveAlgorithm {
-public:
-  std::string name() const override { return "nvls"; }
-  std::optional<AlgorithmTime> time(const CollectiveContext& c, CollectiveOp op, NcclProtocol p,
-                                    double bytes) const override {
-    if (p != NcclProtocol::simple || c.topology->params().scale_up_topology != ScaleUpTopology::switched ||
-        c.ranks_per_node < 2)
-      return std::nullopt;
-    if (op != CollectiveOp::all_reduce && op != CollectiveOp::all_gather && op != CollectiveOp::reduce_scatter)
-      return std::nullopt;
-    // In-switch reduction / multicast: each rank pushes its data to the switch once and pulls the result once.
-    const double eff_bw = c.scale_up_bandwidth * NcclConstants::kNvlsEfficiencyHopper;
-    const double per_rank = op == CollectiveOp::all_reduce ? bytes : bytes * (c.ranks - 1) / c.ranks;
-    double transfer = per_rank / eff_bw;
-    double lat = NcclConstants::base_latency(false, p) + NcclConstants::kNvlsHopSeconds;
-    if (c.nodes > 1) { // NVLSTree: a tree of nodes over the NICs carrying each node's share
-      const double share = bytes / static_cast<double>(c.ranks_per_node);
-      transfer += 2.0 * (c.nodes - 1.0) / c.nodes * share / c.scale_out_bandwidth;
-      lat += std::ceil(std::log2(static_cast<double>(c.nodes))) * NcclConstants::kNvlsNetworkHopSeconds;
-    }
-    return AlgorithmTime{lat, transfer};
-  }
-};
-
-class DirectAlgorithm : public CollectiveAlgorithm {
-public:
-  std::string name() const override { return "direct"; }
-  std::optional<AlgorithmTime> time(const CollectiveContext& c, CollectiveOp op, NcclProtocol p,
-                                    double bytes) const override {
-    const double eff = NcclConstants::protocol_efficiency(p);
-    if (op == CollectiveOp::send_recv) {
-      const bool remote = c.ranks_per_node < 2;
-      const double bw = (remote ? c.scale_out_bandwidth : c.scale_up_bandwidth) * eff;
-      const double lat = NcclConstants::base_latency(false, p) +
-                         (remote ? NcclConstants::network_hop(false, p) : NcclConstants::nvlink_hop(false, p));
-      return AlgorithmTime{lat, bytes / bw};
-    }
-    if (op != CollectiveOp::all_to_all) return std::nullopt;
-    // Every rank sends size/n to each other rank at once: the node-local part over the scale-up port, the rest
-    // over its NIC; the slower of the two sets the time.
-    const double n = static_cast<double>(c.ranks);
-    const double intra = bytes * static_cast<double>(c.ranks_per_node - 1) / n;
-    const double inter = bytes * (n - static_cast<double>(c.ranks_per_node)) / n;
-    double transfer = intra / (c.scale_up_bandwidth * eff);
-    if (inter > 0.0) transfer = std::max(transfer, inter / (c.scale_out_bandwidth * eff));
-    const double lat = NcclConstants::base_latency(false, p) +
-                       (c.nodes > 1 ? NcclConstants::network_hop(false, p) : NcclConstants::nvlink_hop(false, p));
-    return AlgorithmTime{lat, transfer};
-  }
-};
-
-class HierarchicalAlgorithm : public CollectiveAlgorithm {
-public:
-  std::string name() const override { return "hierarchical"; }
-  std::optional<AlgorithmTime> time(const CollectiveContext& c, CollectiveOp op, NcclProtocol p,
-                                    double bytes) const override {
-    if (c.nodes < 2 || op == CollectiveOp::send_recv || op == CollectiveOp::all_to_all) return std::nullopt;
-    // Inside the node (ring over ranks_per_node), then across nodes (ring over nodes, each rank carrying 1 /
-    // ranks_per_node of the data on its own NIC), then inside the node again for all-reduce.
-    const double eff = NcclConstants::protocol_efficiency(p);
-    const double pn = static_cast<double>(c.ranks_per_node), nn = static_cast<double>(c.nodes);
-    CollectiveContext intra = c;
-    intra.ranks = c.ranks_per_node;
-    intra.nodes = 1;
-    CollectiveContext inter = c;
-    inter.ranks = c.nodes;
-    inter.ranks_per_node = 1;
-    const double intra_bus = (pn - 1.0) / pn * bytes / (c.scale_up_bandwidth * eff);
-    const double inter_passes = op == CollectiveOp::all_reduce ? 2.0 : 1.0;
-    const double inter_bus = inter_passes * (nn - 1.0) / nn * (bytes / pn) / (c.scale_out_bandwidth * eff);
-    const double intra_phases = op == CollectiveOp::all_reduce ? 2.0 : 1.0;
-    const double lat = intra_phases * ring_latency(intra, 1.0, p, false) + ring_latency(inter, inter_passes, p, false);
-    return AlgorithmTime{lat, intra_phases * intra_bus + inter_bus};
-  }
-};
-
 CollectiveContext make_context(const Topology& topo, std::int64_t ranks) {
   CollectiveContext c;
   c.topology = &topo;
@@ -267,22 +148,11 @@ const CollectiveRegime& regime_for(const CollectiveCalibration& cc, double bytes
 } // namespace
 
 const std::vector<std::unique_ptr<CollectiveAlgorithm>>& collective_algorithms() {
-  static const std::vector<std::unique_ptr<CollectiveAlgorithm>> algos = [] {
-    std::vector<std::unique_ptr<CollectiveAlgorithm>> a;
-    a.push_back(std::make_unique<RingAlgorithm>());
-    a.push_back(std::make_unique<TreeAlgorithm>());
-    a.push_back(std::make_unique<NvlsAlgorithm>());
-    a.push_back(std::make_unique<DirectAlgorithm>());
-    a.push_back(std::make_unique<HierarchicalAlgorithm>());
-    return a;
-  }();
-  return algos;
+  return Registry<CollectiveAlgorithm>::entries();
 }
 
 const CollectiveAlgorithm* find_collective_algorithm(const std::string& name) {
-  for (const auto& a : collective_algorithms())
-    if (a->name() == name) return a.get();
-  return nullptr;
+  return Registry<CollectiveAlgorithm>::find(name);
 }
 
 CollectiveEstimate estimate_collective(const Topology& topo, const CollectiveRequest& req,

@@ -1,6 +1,7 @@
 #pragma once
 // Collectives (all-reduce, all-gather, reduce-scatter, all-to-all, send/recv) on a Topology: algorithms ring,
-// tree, NVLS (in-switch reduction), direct and hierarchical, each a strategy with a registry; NCCL's per-protocol
+// tree, NVLS (in-switch reduction), direct and hierarchical, each a strategy in its own collective_<name>.cpp that
+// registers itself (util/registry.hpp; core/network/README.md: adding one); NCCL's per-protocol
 // latency constants (LL / LL128 / Simple) and protocol bandwidth efficiencies; a calibrated mode that uses the
 // per-size regimes of hwdb/calibrations/<system>-network.json. See docs/network-model.md.
 #include <cstdint>
@@ -83,6 +84,8 @@ public:
                                             double bytes) const = 0;
 };
 
+// Every registered algorithm (Registry<CollectiveAlgorithm>), in registration order: "auto" keeps the earlier of
+// two equally fast ones.
 const std::vector<std::unique_ptr<CollectiveAlgorithm>>& collective_algorithms();
 const CollectiveAlgorithm* find_collective_algorithm(const std::string& name);
 

@@ -1,7 +1,10 @@
 #pragma once
 // MoE dispatch and combine over the network: from a routing (per token, or expected-value), a placement and a
 // kernel's semantics to the GPU x GPU traffic matrices, the bytes on every link, the busiest link and the time.
-// Kernels are strategies behind DispatchKernel with a registry (dispatch_kernels()); see docs/network-model.md.
+// Kernels are strategies behind DispatchKernel, one file each (kernel_*.cpp) registering itself (util/registry.hpp;
+// core/network/README.md: adding one), listed by dispatch_kernels(); see docs/network-model.md. Implementation:
+// dispatch.cpp (registry, trace-driven entry point), dispatch_expected.cpp (expected-value mode and its closed form),
+// dispatch_link_costs.cpp (link loads, phase costs), dispatch_per_copy.cpp (replicas, per-copy routing).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +15,7 @@
 #include "network/routing.hpp"
 #include "network/topology.hpp"
 #include "util/data_type.hpp"
+#include "util/registry.hpp"
 
 namespace moescope {
 
@@ -140,6 +144,7 @@ public:
   }
 };
 
+// Every registered kernel (Registry<DispatchKernel>), in registration order.
 const std::vector<std::unique_ptr<DispatchKernel>>& dispatch_kernels();
 const DispatchKernel* find_dispatch_kernel(const std::string& name); // nullptr when unknown
 std::vector<std::string> dispatch_kernel_names();

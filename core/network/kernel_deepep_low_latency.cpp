@@ -49,10 +49,9 @@ public:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this kernel.
+const Registrar<DispatchKernel> registered{20, [] { return std::make_unique<DeepEpLowLatencyKernel>(); }};
 
-std::unique_ptr<DispatchKernel> make_deepep_low_latency_kernel() {
-  return std::make_unique<DeepEpLowLatencyKernel>();
-}
+} // namespace
 
 } // namespace moescope

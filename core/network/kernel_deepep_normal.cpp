@@ -305,10 +305,9 @@ public:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this kernel.
+const Registrar<DispatchKernel> registered{10, [] { return std::make_unique<DeepEpNormalKernel>(); }};
 
-std::unique_ptr<DispatchKernel> make_deepep_normal_kernel() {
-  return std::make_unique<DeepEpNormalKernel>();
-}
+} // namespace
 
 } // namespace moescope

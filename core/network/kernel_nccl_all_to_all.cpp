@@ -31,10 +31,9 @@ public:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this kernel.
+const Registrar<DispatchKernel> registered{30, [] { return std::make_unique<NcclAllToAllKernel>(); }};
 
-std::unique_ptr<DispatchKernel> make_nccl_all_to_all_kernel() {
-  return std::make_unique<NcclAllToAllKernel>();
-}
+} // namespace
 
 } // namespace moescope

@@ -68,8 +68,7 @@ public:
   }
 };
 
+// Self-registration (util/registry.hpp): nothing else names this strategy.
+const Registrar<PlacementStrategy> registered{50, [] { return std::make_unique<ActivationKMeansStrategy>(); }};
 } // namespace
-std::unique_ptr<PlacementStrategy> make_activation_kmeans_strategy() {
-  return std::make_unique<ActivationKMeansStrategy>();
-}
 } // namespace moescope::placement

@@ -82,8 +82,7 @@ public:
   }
 };
 
+// Self-registration (util/registry.hpp): nothing else names this strategy.
+const Registrar<PlacementStrategy> registered{60, [] { return std::make_unique<CoactivationPartitionStrategy>(); }};
 } // namespace
-std::unique_ptr<PlacementStrategy> make_coactivation_partition_strategy() {
-  return std::make_unique<CoactivationPartitionStrategy>();
-}
 } // namespace moescope::placement

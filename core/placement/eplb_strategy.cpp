@@ -95,7 +95,8 @@ Placement eplb_rebalance_layer(std::span<const double> weight, std::int32_t num_
   return eplb_layer(weight, num_phy, groups, nodes, gpus);
 }
 
-std::unique_ptr<PlacementStrategy> make_eplb_strategy(bool hierarchical) {
-  return std::make_unique<EplbStrategy>(hierarchical);
-}
+namespace { // self-registration (util/registry.hpp)
+const Registrar<PlacementStrategy> registered_hierarchical{30, [] { return std::make_unique<EplbStrategy>(true); }};
+const Registrar<PlacementStrategy> registered_global{40, [] { return std::make_unique<EplbStrategy>(false); }};
+} // namespace
 } // namespace moescope::placement

@@ -566,8 +566,7 @@ public:
   }
 };
 
+// Self-registration (util/registry.hpp): nothing else names this strategy.
+const Registrar<PlacementStrategy> registered{70, [] { return std::make_unique<JointMinMaxStrategy>(); }};
 } // namespace
-std::unique_ptr<PlacementStrategy> make_joint_minmax_strategy() {
-  return std::make_unique<JointMinMaxStrategy>();
-}
 } // namespace moescope::placement

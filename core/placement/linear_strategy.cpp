@@ -24,8 +24,7 @@ public:
   }
 };
 
+// Self-registration (util/registry.hpp): nothing else names this strategy.
+const Registrar<PlacementStrategy> registered{10, [] { return std::make_unique<LinearStrategy>(); }};
 } // namespace
-std::unique_ptr<PlacementStrategy> make_linear_strategy() {
-  return std::make_unique<LinearStrategy>();
-}
 } // namespace moescope::placement

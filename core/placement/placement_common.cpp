@@ -235,31 +235,15 @@ Placement node_assignment_to_placement(const std::vector<std::int32_t>& node_of,
 } // namespace detail
 
 const std::vector<std::unique_ptr<PlacementStrategy>>& placement_strategies() {
-  static const auto list = [] {
-    std::vector<std::unique_ptr<PlacementStrategy>> v;
-    v.push_back(make_linear_strategy());
-    v.push_back(make_round_robin_strategy());
-    v.push_back(make_eplb_strategy(true));
-    v.push_back(make_eplb_strategy(false));
-    v.push_back(make_activation_kmeans_strategy());
-    v.push_back(make_coactivation_partition_strategy());
-    v.push_back(make_joint_minmax_strategy());
-    return v;
-  }();
-  return list;
+  return Registry<PlacementStrategy>::entries();
 }
 
 const PlacementStrategy* find_placement_strategy(const std::string& name) {
-  for (const auto& s : placement_strategies())
-    if (s->name() == name) return s.get();
-  return nullptr;
+  return Registry<PlacementStrategy>::find(name);
 }
 
 std::vector<std::string> placement_strategy_names() {
-  std::vector<std::string> v;
-  for (const auto& s : placement_strategies())
-    v.push_back(s->name());
-  return v;
+  return Registry<PlacementStrategy>::names();
 }
 
 } // namespace moescope::placement

@@ -34,8 +34,7 @@ public:
   }
 };
 
+// Self-registration (util/registry.hpp): nothing else names this strategy.
+const Registrar<PlacementStrategy> registered{20, [] { return std::make_unique<RoundRobinStrategy>(); }};
 } // namespace
-std::unique_ptr<PlacementStrategy> make_round_robin_strategy() {
-  return std::make_unique<RoundRobinStrategy>();
-}
 } // namespace moescope::placement

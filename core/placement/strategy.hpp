@@ -1,8 +1,9 @@
 #pragma once
 // Expert placement strategies: from routing statistics of a TRAINING set of requests and a topology to a placement
 // per MoE layer (network/placement.hpp) and a homing policy that assigns a new request to a node from its homing
-// (prefill) activations only. One class per strategy, one file each, found through a registry (placement_strategies()).
-// See docs/placement.md.
+// (prefill) activations only. One class per strategy, one file each (*_strategy.cpp), registering itself
+// (util/registry.hpp) and listed by placement_strategies(); core/placement/README.md: adding one. See
+// docs/placement.md.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -11,6 +12,7 @@
 
 #include "network/placement.hpp"
 #include "placement/routing_stats.hpp"
+#include "util/registry.hpp"
 
 namespace moescope::placement {
 
@@ -85,17 +87,10 @@ public:
   virtual PlacementPlan fit(const PlacementProblem& problem) const = 0;
 };
 
+// Every registered strategy (Registry<PlacementStrategy>), in registration order (linear first).
 const std::vector<std::unique_ptr<PlacementStrategy>>& placement_strategies();
 const PlacementStrategy* find_placement_strategy(const std::string& name); // nullptr when unknown
 std::vector<std::string> placement_strategy_names();
-
-// Factories (one source file each).
-std::unique_ptr<PlacementStrategy> make_linear_strategy();
-std::unique_ptr<PlacementStrategy> make_round_robin_strategy();
-std::unique_ptr<PlacementStrategy> make_eplb_strategy(bool hierarchical);
-std::unique_ptr<PlacementStrategy> make_activation_kmeans_strategy();
-std::unique_ptr<PlacementStrategy> make_coactivation_partition_strategy();
-std::unique_ptr<PlacementStrategy> make_joint_minmax_strategy();
 
 // EPLB for one layer (eplb.py rebalance_experts_hierarchical; groups = 1 and nodes = 1 is the global policy, and
 // the hierarchical policy falls back to it when groups do not divide over nodes). weight: per logical expert.

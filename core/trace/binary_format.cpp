@@ -441,10 +441,10 @@ public:
     return decode_binary(span, copy, label);
   }
 };
-} // namespace
 
-std::unique_ptr<TraceImporter> make_binary_importer() {
-  return std::make_unique<BinaryImporter>();
-}
+// Self-registration (util/registry.hpp): nothing else names this importer.
+const Registrar<TraceImporter> registered{10, [] { return std::make_unique<BinaryImporter>(); }};
+
+} // namespace
 
 } // namespace moescope::trace

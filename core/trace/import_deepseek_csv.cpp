@@ -195,10 +195,9 @@ private:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this importer.
+const Registrar<TraceImporter> registered{30, [] { return std::make_unique<DeepSeekCsvImporter>(); }};
 
-std::unique_ptr<TraceImporter> make_deepseek_csv_importer() {
-  return std::make_unique<DeepSeekCsvImporter>();
-}
+} // namespace
 
 } // namespace moescope::trace

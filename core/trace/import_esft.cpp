@@ -211,10 +211,9 @@ private:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this importer.
+const Registrar<TraceImporter> registered{40, [] { return std::make_unique<EsftImporter>(); }};
 
-std::unique_ptr<TraceImporter> make_esft_importer() {
-  return std::make_unique<EsftImporter>();
-}
+} // namespace
 
 } // namespace moescope::trace

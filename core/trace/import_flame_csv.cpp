@@ -236,10 +236,9 @@ private:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this importer.
+const Registrar<TraceImporter> registered{60, [] { return std::make_unique<FlameCsvImporter>(); }};
 
-std::unique_ptr<TraceImporter> make_flame_csv_importer() {
-  return std::make_unique<FlameCsvImporter>();
-}
+} // namespace
 
 } // namespace moescope::trace

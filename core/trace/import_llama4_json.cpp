@@ -278,10 +278,9 @@ private:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names this importer.
+const Registrar<TraceImporter> registered{20, [] { return std::make_unique<Llama4JsonImporter>(); }};
 
-std::unique_ptr<TraceImporter> make_llama4_json_importer() {
-  return std::make_unique<Llama4JsonImporter>();
-}
+} // namespace
 
 } // namespace moescope::trace

@@ -396,13 +396,10 @@ public:
   }
 };
 
-} // namespace
+// Self-registration (util/registry.hpp): nothing else names these importers.
+const Registrar<TraceImporter> registered_olmoe{50, [] { return std::make_unique<OlmoeCountsImporter>(); }};
+const Registrar<TraceImporter> registered_switch{70, [] { return std::make_unique<SwitchCountsImporter>(); }};
 
-std::unique_ptr<TraceImporter> make_olmoe_counts_importer() {
-  return std::make_unique<OlmoeCountsImporter>();
-}
-std::unique_ptr<TraceImporter> make_switch_counts_importer() {
-  return std::make_unique<SwitchCountsImporter>();
-}
+} // namespace
 
 } // namespace moescope::trace

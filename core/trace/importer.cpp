@@ -12,24 +12,11 @@ namespace moescope::trace {
 namespace fs = std::filesystem;
 
 const std::vector<std::unique_ptr<TraceImporter>>& importers() {
-  static const std::vector<std::unique_ptr<TraceImporter>> all = [] {
-    std::vector<std::unique_ptr<TraceImporter>> v;
-    v.push_back(make_binary_importer());
-    v.push_back(make_llama4_json_importer());
-    v.push_back(make_deepseek_csv_importer());
-    v.push_back(make_esft_importer());
-    v.push_back(make_olmoe_counts_importer());
-    v.push_back(make_flame_csv_importer());
-    v.push_back(make_switch_counts_importer());
-    return v;
-  }();
-  return all;
+  return Registry<TraceImporter>::entries();
 }
 
 const TraceImporter* find_importer(std::string_view name) {
-  for (const auto& imp : importers())
-    if (imp->name() == name) return imp.get();
-  return nullptr;
+  return Registry<TraceImporter>::find(name);
 }
 
 namespace {

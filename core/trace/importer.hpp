@@ -1,6 +1,7 @@
 #pragma once
-// Trace importers: one per source format, behind one interface, found through a registry. The format of a file or
-// directory is detected from its content (each importer rates the first bytes), or named explicitly.
+// Trace importers: one per source format, behind one interface, each registering itself from its own file
+// (util/registry.hpp; core/trace/README.md: adding one). The format of a file or directory is detected from its
+// content (each importer rates the first bytes), or named explicitly.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "trace/trace.hpp"
 #include "util/diagnostics.hpp"
+#include "util/registry.hpp"
 
 namespace moescope::trace {
 
@@ -38,7 +40,7 @@ public:
                                  const ImportOptions& options) const = 0;
 };
 
-// All importers, in a fixed order.
+// All importers (Registry<TraceImporter>), in registration order: detection prefers the earlier on equal scores.
 const std::vector<std::unique_ptr<TraceImporter>>& importers();
 // The importer called `name`, or nullptr.
 const TraceImporter* find_importer(std::string_view name);
@@ -47,15 +49,6 @@ const TraceImporter* find_importer(std::string_view name);
 const TraceImporter& detect_importer(const std::string& path);
 // Imports any supported trace: raw formats and the binary format (.mst). Uses options.format when set.
 AnyTrace import_trace(const std::string& path, const ImportOptions& options = {});
-
-// Factories (one source file each).
-std::unique_ptr<TraceImporter> make_llama4_json_importer();
-std::unique_ptr<TraceImporter> make_deepseek_csv_importer();
-std::unique_ptr<TraceImporter> make_esft_importer();
-std::unique_ptr<TraceImporter> make_olmoe_counts_importer();
-std::unique_ptr<TraceImporter> make_flame_csv_importer();
-std::unique_ptr<TraceImporter> make_switch_counts_importer();
-std::unique_ptr<TraceImporter> make_binary_importer();
 
 // Helpers shared by the importers.
 namespace detail {

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 
+#include "../registry_test_util.hpp"
 #include "placement/evaluation.hpp"
 #include "placement/experiment.hpp"
 #include "placement/partition.hpp"
@@ -54,11 +55,19 @@ std::int32_t node_of_expert(const Placement& p, std::int32_t e, std::int32_t gpn
 
 } // namespace
 
-TEST(PlacementRegistry, ListsEveryStrategy) {
-  const auto names = placement_strategy_names();
-  for (const char* n : {"linear", "round-robin", "eplb-hierarchical", "eplb-global", "activation-kmeans",
-                        "coact-partition", "joint-minmax"})
-    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+// Run-every-entry: the registry holds every strategy the sources register (none dropped at link time).
+TEST(PlacementRegistry, EveryStrategyInTheSourcesIsLinkedIn) {
+  const auto& strategies = placement_strategies();
+  EXPECT_EQ(strategies.size(), registry_testing::registrars_in_sources("placement", "PlacementStrategy"));
+  ASSERT_FALSE(strategies.empty());
+  EXPECT_EQ(strategies.front()->name(), "linear"); // the baseline of every comparison comes first
+  std::set<std::string> names;
+  for (const auto& s : strategies) {
+    EXPECT_TRUE(names.insert(s->name()).second) << s->name();
+    EXPECT_FALSE(s->description().empty()) << s->name();
+    EXPECT_EQ(find_placement_strategy(s->name()), s.get());
+  }
+  EXPECT_EQ(placement_strategy_names().size(), strategies.size());
   EXPECT_EQ(find_placement_strategy("nope"), nullptr);
 }
 
@@ -218,28 +227,46 @@ TEST(Eplb, HierarchicalHandComputed) {
   EXPECT_EQ(g.replicas_begin(7)[0], 1);
 }
 
-TEST(Strategies, EveryStrategyGivesValidPlacementsWithinSlots) {
+// Run-every-entry: every registered strategy on a tiny trace gives a valid plan (every expert has a copy on a GPU
+// of the topology, no GPU holds more than its slots, one placement per layer) and a homing that puts every request
+// on a node.
+TEST(PlacementRegistry, EveryStrategyGivesValidPlacementsWithinSlots) {
   const auto tr = two_families();
   const auto s = compute_stats(tr);
   for (int slots : {2, 3}) {
     PlacementTopology topo{2, 2, slots};
     for (const auto& st : placement_strategies()) {
+      SCOPED_TRACE(st->name() + " slots " + std::to_string(slots));
       const auto plan = st->fit(PlacementProblem{s, topo, FitOptions{}});
-      ASSERT_EQ(plan.layers.size(), 2u) << st->name();
+      EXPECT_EQ(plan.strategy, st->name());
+      ASSERT_EQ(plan.layers.size(), 2u);
       for (const auto& p : plan.layers) {
-        EXPECT_NO_THROW(p.check()) << st->name();
+        EXPECT_NO_THROW(p.check());
+        ASSERT_EQ(p.num_experts, 8);
+        EXPECT_LE(p.num_gpus, 4);
+        for (std::int32_t e = 0; e < 8; ++e)
+          EXPECT_GE(p.replicas(e), 1) << "expert " << e;
         std::vector<int> per_gpu(4, 0);
-        for (auto g : p.replica_gpus)
+        for (auto g : p.replica_gpus) {
+          ASSERT_GE(g, 0);
+          ASSERT_LT(g, 4);
           ++per_gpu[std::size_t(g)];
+        }
         for (int c : per_gpu)
-          EXPECT_LE(c, slots) << st->name() << " slots " << slots;
+          EXPECT_LE(c, slots);
         // 12 slots for 8 experts: some replicas (not for round-robin, whose third slot repeats the first; nor for EPLB
         // with equal loads, whose packing may put both copies of an expert on one GPU, as eplb.py does)
         if (slots == 3 && st->name() != "round-robin" && st->name().rfind("eplb", 0) != 0) {
-          EXPECT_GT(p.replica_gpus.size(), 8u) << st->name();
+          EXPECT_GT(p.replica_gpus.size(), 8u);
         }
       }
-      EXPECT_EQ(plan.homing.nodes, 2) << st->name();
+      EXPECT_EQ(plan.homing.nodes, 2);
+      const auto homes = detail::home_requests(plan.homing, s);
+      EXPECT_EQ(homes.size(), s.num_requests());
+      for (std::int32_t node : homes) {
+        EXPECT_GE(node, 0);
+        EXPECT_LT(node, 2);
+      }
     }
   }
 }

@@ -29,15 +29,7 @@ std::vector<std::uint16_t> ids(const ExpertTrace& t, std::uint64_t token, std::u
   return {s.begin(), s.end()};
 }
 
-TEST(Detect, EveryBundledSampleIsRecognisedByContent) {
-  EXPECT_EQ(detect_importer(data_dir() + "/deepseek-chat/prompts").name(), "deepseek-csv");
-  EXPECT_EQ(detect_importer(data_dir() + "/llama4").name(), "llama4-json");
-  EXPECT_EQ(detect_importer(data_dir() + "/esft").name(), "esft");
-  EXPECT_EQ(detect_importer(data_dir() + "/olmoe/mistral").name(), "olmoe-counts");
-  EXPECT_EQ(detect_importer(data_dir() + "/flame/prefill-batch").name(), "flame-csv");
-  EXPECT_EQ(detect_importer(data_dir() + "/switch").name(), "switch-counts");
-  EXPECT_EQ(detect_importer(data_dir() + "/deepseek-v2-lite-chat-20.mst").name(), "moescope-binary");
-}
+// Every importer detecting its own bundled sample: registry_test.cpp (ImporterRegistry).
 
 TEST(Detect, ExplicitFormatOverridesDetection) {
   ImportOptions o;
