@@ -140,27 +140,29 @@ AllToAllPhase averaged(AllToAllPhase sum, double n) {
   return sum;
 }
 
+// The scenario's strategy in its expected-value form, on the expected per-expert loads; linear (said in the note)
+// for a strategy that needs a trace.
 Placement expected_placement(const ResolvedScenario& s, const ExpectedRouting& routing, std::int32_t ep,
                              std::int32_t gpn, std::string& used, std::string& note) {
-  const auto experts = routing.num_experts;
   const auto slots = static_cast<std::int32_t>(s.deployment.expert_slots_per_gpu);
-  const std::string& strategy = s.scenario.placement.strategy;
-  if (strategy == "eplb-global" || strategy == "eplb-hierarchical" || strategy == "eplb") {
-    // EPLB on the expected per-expert loads (the routing's inclusion probabilities).
-    const std::vector<double> pi = inclusion_probabilities(routing);
-    const std::int32_t nodes = std::max<std::int32_t>(1, ep / std::max<std::int32_t>(gpn, 1));
-    const bool hier = strategy != "eplb-global";
-    const auto groups = static_cast<std::int32_t>(hier ? std::max<std::int64_t>(1, s.model.moe.num_groups) : 1);
-    used = strategy;
-    return placement::eplb_rebalance_layer(pi, ep * slots, groups, hier ? nodes : 1, ep);
+  const std::string& name = s.scenario.placement.strategy;
+  const placement::PlacementStrategy* strategy = placement::find_placement_strategy(name);
+  if (!strategy) {
+    std::string names;
+    for (const auto& n : placement::placement_strategy_names())
+      names += (names.empty() ? "" : ", ") + n;
+    throw InputError(s.scenario.file.empty() ? "<inline>" : s.scenario.file, "/placement/strategy",
+                     "unknown placement strategy \"" + name + "\"; expected one of " + names);
   }
-  if (strategy != "linear") {
-    used = "linear";
-    note += "placement strategy \"" + strategy + "\" needs a trace; linear placement used in expected-value mode. ";
-  } else {
-    used = "linear";
+  const std::int32_t nodes = std::max<std::int32_t>(1, ep / std::max<std::int32_t>(gpn, 1));
+  const std::vector<double> load = inclusion_probabilities(routing);
+  if (auto p = strategy->fit_expected(load, ep, nodes, slots, static_cast<std::int32_t>(s.model.moe.num_groups))) {
+    used = strategy->name();
+    return *p;
   }
-  return Placement::linear(experts, ep, slots);
+  used = "linear";
+  note += "placement strategy \"" + name + "\" needs a trace; linear placement used in expected-value mode. ";
+  return Placement::linear(routing.num_experts, ep, slots);
 }
 
 // Adds one evaluation's GPU x GPU byte matrices to `m` (trace mode sums batches, then divides).

@@ -82,6 +82,12 @@ public:
     plan.homing.balance_cap = pb.options.balance_cap;
     return plan;
   }
+  // EPLB on the expected loads; the hierarchical policy groups by the model's expert groups.
+  std::optional<Placement> fit_expected(std::span<const double> expert_load, std::int32_t gpus, std::int32_t nodes,
+                                        std::int32_t slots, std::int32_t expert_groups) const override {
+    const std::int32_t groups = hierarchical_ ? std::max<std::int32_t>(1, expert_groups) : 1;
+    return eplb_layer(expert_load, gpus * slots, groups, hierarchical_ ? nodes : 1, gpus);
+  }
 
 private:
   bool hierarchical_;

@@ -22,6 +22,10 @@ public:
     plan.homing.balance_cap = pb.options.balance_cap;
     return plan;
   }
+  std::optional<Placement> fit_expected(std::span<const double> expert_load, std::int32_t gpus, std::int32_t,
+                                        std::int32_t slots, std::int32_t) const override {
+    return Placement::linear(static_cast<std::int32_t>(expert_load.size()), gpus, slots);
+  }
 };
 
 // Self-registration (util/registry.hpp): nothing else names this strategy.

@@ -6,6 +6,7 @@
 // docs/placement.md.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,6 +86,16 @@ public:
   virtual std::string name() const = 0;
   virtual std::string description() const = 0;
   virtual PlacementPlan fit(const PlacementProblem& problem) const = 0;
+  // Expected-value form, for scenarios evaluated without a trace: the placement of one layer of `expert_load.size()`
+  // experts (their expected loads: the routing's inclusion probabilities) on `gpus` GPUs in `nodes` nodes with
+  // `slots` slots each; `expert_groups`: the model's expert groups (0: none). nullopt: the strategy needs a trace
+  // (the engine then places linearly and says so).
+  virtual std::optional<Placement> fit_expected(std::span<const double> expert_load, std::int32_t gpus,
+                                                std::int32_t nodes, std::int32_t slots,
+                                                std::int32_t expert_groups) const {
+    (void)expert_load, (void)gpus, (void)nodes, (void)slots, (void)expert_groups;
+    return std::nullopt;
+  }
 };
 
 // Every registered strategy (Registry<PlacementStrategy>), in registration order (linear first).

@@ -179,3 +179,24 @@ TEST(Session, NodesAloneRescalesTheDeployment) {
     EXPECT_EQ(e.diagnostics().items()[0].location, "/deployment/moe/ep");
   }
 }
+
+// Expected-value mode asks the strategy for its expected-value form (registry, not names): EPLB has one, a
+// trace-fitted strategy falls back to linear and says so, an unknown name is an error on /placement/strategy.
+TEST(Session, ExpectedValuePlacementComesFromTheStrategy) {
+  Session session;
+  Json sj = read(session.data_root() + "/scenarios/default.json");
+  sj["placement"] = {{"strategy", "eplb-global"}, {"expert_slots_per_gpu", 5}};
+  EXPECT_EQ(session.evaluate(session.read_scenario(sj, "s.json")).result.decode.moe.placement, "eplb-global");
+  sj["placement"] = {{"strategy", "activation-kmeans"}};
+  const Evaluation k = session.evaluate(session.read_scenario(sj, "s.json"));
+  EXPECT_EQ(k.result.decode.moe.placement, "linear");
+  EXPECT_NE(k.result.decode.moe.note.find("needs a trace"), std::string::npos);
+  sj["placement"] = {{"strategy", "eplb-globall"}};
+  try {
+    session.evaluate(session.read_scenario(sj, "s.json"));
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.diagnostics().items()[0].location, "/placement/strategy");
+    EXPECT_NE(e.diagnostics().items()[0].message.find("eplb-global"), std::string::npos);
+  }
+}
