@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "network/expert_placement.hpp"
 #include "network/group_limited_selection.hpp"
-#include "network/placement.hpp"
 #include "network/routing.hpp"
 #include "network/topology.hpp"
 #include "util/data_type.hpp"

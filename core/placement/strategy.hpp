@@ -1,6 +1,6 @@
 #pragma once
 // Expert placement strategies: from routing statistics of a TRAINING set of requests and a topology to a placement
-// per MoE layer (network/placement.hpp) and a homing policy that assigns a new request to a node from its homing
+// per MoE layer (network/expert_placement.hpp) and a homing policy that assigns a new request to a node from its homing
 // (prefill) activations only. One class per strategy, one file each (*_strategy.cpp), registering itself
 // (util/registry.hpp) and listed by placement_strategies(); core/placement/README.md: adding one. See
 // docs/placement.md.
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "network/placement.hpp"
+#include "network/expert_placement.hpp"
 #include "placement/routing_stats.hpp"
 #include "util/registry.hpp"
 

@@ -1,4 +1,4 @@
-#include "network/placement.hpp"
+#include "network/expert_placement.hpp"
 
 #include <stdexcept>
 
