@@ -4,6 +4,7 @@
 #include "network/dispatch_link_costs.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -213,23 +214,36 @@ PhaseCost phase_cost(const Topology& topo, const PairStats& ps, const std::vecto
   }
   pc.scale_up_bytes = up_bytes;
   pc.scale_out_bytes = out_bytes;
-  double z = 0.0;
+  // z(M) per link kind: M counts the links of that kind whose mean is within 5% of the kind's largest. Counting over
+  // all kinds made the estimate jump (and a faster link slower) when the largest mean moved from one kind to a kind
+  // with many near-equal links (tests/core/engine/property_test.cpp).
+  constexpr std::size_t kKinds = 7;
+  static_assert(static_cast<std::size_t>(LinkKind::leaf_down) + 1 == kKinds, "one z per LinkKind");
+  std::array<double, kKinds> z{};
   if (var && max_time > 0.0) {
-    std::int64_t m = 0;
-    const double bar = 0.95 * max_time;
-    for (std::size_t i = 0; i < nl; ++i)
-      m += time[i] >= bar;
-    z = expected_max_standard_normal(static_cast<double>(m));
+    std::array<double, kKinds> kind_max{};
+    std::array<std::int64_t, kKinds> m{};
+    const auto& links = topo.links();
+    for (std::size_t i = 0; i < nl; ++i) {
+      const auto k = static_cast<std::size_t>(links[i].kind);
+      kind_max[k] = std::max(kind_max[k], time[i]);
+    }
+    for (std::size_t i = 0; i < nl; ++i) {
+      const auto k = static_cast<std::size_t>(links[i].kind);
+      m[k] += kind_max[k] > 0.0 && time[i] >= 0.95 * kind_max[k];
+    }
+    for (std::size_t k = 0; k < kKinds; ++k)
+      z[k] = m[k] > 0 ? expected_max_standard_normal(static_cast<double>(m[k])) : 0.0;
   }
   double best = -1.0;
-  const double z2 = z * z;
   for (std::size_t i = 0; i < nl; ++i) {
-    const double v = var && z > 0.0 ? (*var)[i] : 0.0;
+    const double zi = z[static_cast<std::size_t>(topo.links()[i].kind)];
+    const double v = var && zi > 0.0 ? (*var)[i] : 0.0;
     // mean + z sigma beats the best so far only if z sigma / bandwidth exceeds the gap (no square root otherwise).
     const double gap = best - time[i];
     // (A relative margin of 1e-12 keeps exact ties, e.g. the symmetric links of uniform routing, on the first.)
-    if (gap >= 0.0 && z2 * v * inv[i] * inv[i] <= gap * gap * (1.0 + 1e-12)) continue;
-    const double sd = v > 0.0 ? z * std::sqrt(v) : 0.0;
+    if (gap >= 0.0 && zi * zi * v * inv[i] * inv[i] <= gap * gap * (1.0 + 1e-12)) continue;
+    const double sd = v > 0.0 ? zi * std::sqrt(v) : 0.0;
     const double t = time[i] + sd * inv[i];
     if (t > best) {
       best = t;
