@@ -91,29 +91,29 @@ void BM_ExpectedLayer(benchmark::State& state, const char* kernel, bool matrices
 }
 
 BENCHMARK(BM_InputScan)->Arg(64)->Arg(4096)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_normal, "deepep_normal")
+BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_normal, "deepep-normal")
     ->Arg(64)
     ->Arg(4096)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_low_latency, "deepep_low_latency")
+BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_low_latency, "deepep-low-latency")
     ->Arg(64)
     ->Arg(4096)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_TraceDispatchCombine, nccl_all_to_all, "nccl_all_to_all")->Arg(64)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal, "deepep_normal", false, 0.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency, "deepep_low_latency", false, 0.0)
+BENCHMARK_CAPTURE(BM_TraceDispatchCombine, nccl_all_to_all, "nccl-all-to-all")->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal, "deepep-normal", false, 0.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency, "deepep-low-latency", false, 0.0)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, nccl_all_to_all, "nccl_all_to_all", false, 0.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_power_law, "deepep_normal", false, 1.0)
+BENCHMARK_CAPTURE(BM_ExpectedLayer, nccl_all_to_all, "nccl-all-to-all", false, 0.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_power_law, "deepep-normal", false, 1.0)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_group_limited, "deepep_normal", false, 0.0, true)
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_group_limited, "deepep-normal", false, 0.0, true)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_replicas, "deepep_normal", false, 0.0, false, 5)
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_replicas, "deepep-normal", false, 0.0, false, 5)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_replicas_group_limited, "deepep_normal", false, 0.0, true, 5)
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_replicas_group_limited, "deepep-normal", false, 0.0, true, 5)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_matrices, "deepep_normal", true, 0.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency_matrices, "deepep_low_latency", true, 0.0)
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_normal_matrices, "deepep-normal", true, 0.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ExpectedLayer, deepep_low_latency_matrices, "deepep-low-latency", true, 0.0)
     ->Unit(benchmark::kMicrosecond);
 
 } // namespace

@@ -251,8 +251,8 @@ CudaConversion read_cuda_measurements(const Json& json, const std::string& file,
     if (auto t = c.object_if_present("timing")) {
       if (t->valid()) {
         const std::string method =
-            t->choice("method", {"cuda_events_graph", "cuda_events", "host_clock", "cuda_events_max_over_ranks"});
-        graphs = method == "cuda_events_graph";
+            t->choice("method", {"cuda-events-graph", "cuda-events", "host-clock", "cuda-events-max-over-ranks"});
+        graphs = method == "cuda-events-graph";
         for (const char* key : {"inner_iterations", "warmup", "samples_seconds"})
           t->accept(key);
         t->finish();

@@ -147,7 +147,7 @@ public:
     const double row_dispatch = payload.dispatch_bytes_per_token, row_combine = payload.combine_bytes_per_token;
     payload.dispatch_bytes_per_token *= scale;
     payload.combine_bytes_per_token *= scale;
-    const std::string kernel_name = ll_ ? "deepep_low_latency" : "deepep_normal";
+    const std::string kernel_name = ll_ ? "deepep-low-latency" : "deepep-normal";
     KernelCosts costs;
     if (const NetworkCalibration* cal = calibration_for(ctx, system)) {
       auto it = cal->dispatch_kernels.find(kernel_name);

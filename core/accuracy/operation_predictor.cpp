@@ -5,7 +5,7 @@
 namespace moescope {
 
 std::string to_string(TimeModelMode m) {
-  return m == TimeModelMode::speed_of_light ? "speed_of_light" : "calibrated";
+  return m == TimeModelMode::speed_of_light ? "speed-of-light" : "calibrated";
 }
 
 const Accelerator& PredictionContext::accelerator(const ValidationCase& c) const {

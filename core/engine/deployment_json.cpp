@@ -100,7 +100,7 @@ Json phase_result_to_json(const PhaseResult& r) {
                 {"scale_up_bytes_per_gpu", t.scale_up_bytes_per_gpu},
                 {"scale_out_bytes_per_gpu", t.scale_out_bytes_per_gpu},
                 {"busiest_link", t.dispatch.busiest_link},
-                {"kernel_costs", t.calibrated ? "calibrated" : "speed_of_light"}};
+                {"kernel_costs", t.calibrated ? "calibrated" : "speed-of-light"}};
   }
   j["notes"] = r.notes;
   return j;

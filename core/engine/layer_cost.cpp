@@ -1,10 +1,12 @@
 // The cost of one layer kind for one micro-batch: every operator timed by the compute engine, bucketed for the
 // breakdown, plus the layer's communication (TP all-reduces, MoE dispatch and combine); and the layer's time under
 // each overlap assumption.
+#include <stdexcept>
 #include <unordered_map>
 
 #include "compute/operators.hpp"
 #include "engine/step_internals.hpp"
+#include "util/diagnostics.hpp"
 
 namespace moescope {
 
@@ -87,7 +89,14 @@ double CollectiveTimer::all_reduce(std::int64_t ranks, double bytes) {
   req.op = CollectiveOp::all_reduce;
   req.ranks = ranks;
   req.bytes = bytes;
-  return estimate_collective(*topo, req, cal).seconds;
+  req.algorithm = algorithm;
+  try {
+    return estimate_collective(*topo, req, cal).seconds;
+  } catch (const std::invalid_argument& e) { // a fixed algorithm that has no all-reduce on these ranks
+    throw InputError(s->scenario.file.empty() ? "<inline>" : s->scenario.file, "/engine/collective_algorithm",
+                     std::string(e.what()) + " (" + std::to_string(ranks) + " ranks); expected \"auto\" or an " +
+                         "algorithm that implements it");
+  }
 }
 
 double CollectiveTimer::send(double bytes, bool cross_node) {

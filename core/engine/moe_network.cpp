@@ -10,6 +10,7 @@
 
 #include "engine/input_loader.hpp"
 #include "engine/trace_routing.hpp"
+#include "network/collective.hpp"
 #include "network/dispatch.hpp"
 #include "network/network_calibration.hpp"
 #include "placement/routing_stats.hpp"
@@ -520,16 +521,23 @@ void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, 
                        "GPU takes the closed form, which has no such limit");
 }
 
-void check_dispatch_kernels(const Scenario& s, const EngineConfig& c) {
+void check_engine_extension_names(const Scenario& s, const EngineConfig& c) {
   const std::string file = s.file.empty() ? "<inline>" : s.file;
   Diagnostics d;
+  auto expected = [&](const char* field, const std::string& name, std::vector<std::string> names) {
+    std::string list;
+    for (const auto& n : names)
+      list += (list.empty() ? "" : ", ") + std::string("\"") + n + "\"";
+    d.add(file, field, "expected one of " + list + ", got \"" + name + "\"");
+  };
   for (const auto& [field, name] : {std::pair<const char*, std::string>{"/engine/decode_kernel", c.decode_kernel},
-                                    {"/engine/prefill_kernel", c.prefill_kernel}}) {
-    if (find_dispatch_kernel(name)) continue;
-    std::string names;
-    for (const auto& n : dispatch_kernel_names())
-      names += (names.empty() ? "" : ", ") + std::string("\"") + n + "\"";
-    d.add(file, field, "expected one of " + names + ", got \"" + name + "\"");
+                                    {"/engine/prefill_kernel", c.prefill_kernel}})
+    if (!find_dispatch_kernel(name)) expected(field, name, dispatch_kernel_names());
+  if (c.collective_algorithm != "auto" && !find_collective_algorithm(c.collective_algorithm)) {
+    std::vector<std::string> names{"auto"};
+    for (const auto& a : collective_algorithms())
+      names.push_back(a->name());
+    expected("/engine/collective_algorithm", c.collective_algorithm, names);
   }
   d.throw_if_any();
 }

@@ -65,9 +65,9 @@ TrafficMatrices moe_traffic_matrices(const ResolvedScenario& s, Phase phase, dou
 // (kMaxTrafficMatrixGpus); `why` says what needs the matrices. Callers check only when the matrices are needed.
 void check_traffic_matrix_size(const ResolvedScenario& s, const Topology& topo, const char* why);
 
-// Checks the dispatch kernel names of `c` against the registry: InputError on /engine/decode_kernel or
-// /engine/prefill_kernel listing the registered ones.
-void check_dispatch_kernels(const Scenario& s, const EngineConfig& c);
+// Checks the extension names of `c` against their registries: InputError on /engine/decode_kernel,
+// /engine/prefill_kernel or /engine/collective_algorithm listing the registered ones.
+void check_engine_extension_names(const Scenario& s, const EngineConfig& c);
 
 // Cache statistics of the expected-value network model (per thread), for benchmarks.
 struct EngineCacheStats {

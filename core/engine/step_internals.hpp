@@ -78,6 +78,7 @@ struct LayerCost {
 struct CollectiveTimer {
   const ResolvedScenario* s = nullptr;
   const NetworkCalibration* cal = nullptr;
+  std::string algorithm = "auto"; // EngineConfig::collective_algorithm
   std::unique_ptr<Topology> topo;
   double all_reduce(std::int64_t ranks, double bytes);
   double send(double bytes, bool cross_node);

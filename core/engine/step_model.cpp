@@ -75,6 +75,10 @@ PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const Eng
   step::CollectiveTimer coll;
   coll.s = &s;
   coll.cal = s.inputs.network_calibration.get();
+  coll.algorithm = cfg.collective_algorithm;
+  if (cfg.collective_algorithm != "auto" && d.attention_tp > 1)
+    r.notes.push_back("attention all-reduce by the \"" + cfg.collective_algorithm +
+                      "\" collective at speed of light (a fixed algorithm bypasses the collective calibration)");
 
   // Memory and the KV-cache bound on the decode batch.
   const MemoryFootprint f = compute_memory_footprint(s);
@@ -223,7 +227,7 @@ PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const Eng
 }
 
 DeploymentResult evaluate_deployment(const ResolvedScenario& given, const EngineConfig& cfg, bool all_phases) {
-  check_dispatch_kernels(given.scenario, cfg);
+  check_engine_extension_names(given.scenario, cfg);
   ResolvedScenario storage;
   const ResolvedScenario& s = with_inputs(given, cfg, storage);
   DeploymentResult out;

@@ -113,7 +113,7 @@ CollectiveEstimate speed_of_light(const Topology& topo, const CollectiveRequest&
   best.bus_bytes = bus_bytes_factor(req.op, req.ranks) * req.bytes;
   bool any = false;
   for (const auto& algo : collective_algorithms()) {
-    if (req.algorithm != "auto" && algo->name() != req.algorithm) continue;
+    if (req.algorithm != "auto" && !same_name(algo->name(), req.algorithm)) continue;
     for (auto p : {NcclProtocol::ll, NcclProtocol::ll128, NcclProtocol::simple}) {
       if (req.protocol && *req.protocol != p) continue;
       const auto t = algo->time(ctx, req.op, p, req.bytes);

@@ -20,7 +20,7 @@ void pad(const Topology& topo, const Placement& p, const DispatchOptions& o, dou
 
 class DeepEpLowLatencyKernel : public DispatchKernel {
 public:
-  std::string name() const override { return "deepep_low_latency"; }
+  std::string name() const override { return "deepep-low-latency"; }
   std::string description() const override {
     return "DeepEP low-latency: one direct put per token-expert pair, receive buffers padded to the max tokens per "
            "rank";

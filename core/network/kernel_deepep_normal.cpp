@@ -13,7 +13,7 @@ namespace {
 
 class DeepEpNormalKernel : public DispatchKernel {
 public:
-  std::string name() const override { return "deepep_normal"; }
+  std::string name() const override { return "deepep-normal"; }
   std::string description() const override {
     return "DeepEP normal: one scale-out copy per destination node (same rail), then NVLink fan-out";
   }

@@ -9,7 +9,7 @@ namespace {
 
 class NcclAllToAllKernel : public DispatchKernel {
 public:
-  std::string name() const override { return "nccl_all_to_all"; }
+  std::string name() const override { return "nccl-all-to-all"; }
   std::string description() const override {
     return "NCCL all-to-all: one row per token-expert pair, sent directly, one message per destination GPU";
   }

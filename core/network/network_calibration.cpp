@@ -63,7 +63,8 @@ NetworkCalibration read_network_calibration(const Json& json, const std::string&
   if (auto kernels = r.object_if_present("dispatch_kernels")) {
     if (kernels->valid())
       for (const auto& [name, value] : json.at("dispatch_kernels").items()) {
-        if (!find_dispatch_kernel(name)) {
+        const DispatchKernel* kernel = find_dispatch_kernel(name);
+        if (!kernel) {
           kernels->error(name, "unknown dispatch kernel");
           continue;
         }
@@ -82,7 +83,7 @@ NetworkCalibration read_network_calibration(const Json& json, const std::string&
         k.string_or("scale_out_from", ""); // informative: the system the scale-out terms were fitted on
         k.accept("note");
         k.finish();
-        c.dispatch_kernels[name] = kc;
+        c.dispatch_kernels[kernel->name()] = kc; // the canonical spelling, as the engine asks for it
       }
     kernels->finish();
   }

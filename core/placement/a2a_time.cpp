@@ -41,8 +41,8 @@ void A2ATimer::add_token(std::size_t layer, std::uint64_t token, std::size_t nod
 }
 
 void A2ATimer::end_batch(std::vector<LayerMetrics>& layers) {
-  const auto* normal = find_dispatch_kernel("deepep_normal");
-  const auto* ll = find_dispatch_kernel("deepep_low_latency");
+  const auto* normal = find_dispatch_kernel("deepep-normal");
+  const auto* ll = find_dispatch_kernel("deepep-low-latency");
   DispatchPayload payload{bytes_per_token_, 2.0 * bytes_per_token_};
   KernelCosts costs;
   DispatchOptions opts;

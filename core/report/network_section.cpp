@@ -31,7 +31,7 @@ Json phase_json(const MoeTraffic& m) {
   j["placement_strategy"] = m.placement;
   j["routing"] = m.routing;
   j["mode"] = m.mode;
-  j["kernel_costs"] = m.calibrated ? "calibrated" : "speed_of_light";
+  j["kernel_costs"] = m.calibrated ? "calibrated" : "speed-of-light";
   j["dispatch_bytes_per_token"] = m.dispatch_bytes_per_token;
   j["combine_bytes_per_token"] = m.combine_bytes_per_token;
   j["dispatch"] = phase(m.dispatch);

@@ -1,9 +1,11 @@
 #include "scenario/engine_config.hpp"
 
+#include "util/name_style.hpp"
+
 namespace moescope {
 
 std::string to_string(EngineMode m) {
-  return m == EngineMode::speed_of_light ? "speed_of_light" : "calibrated";
+  return m == EngineMode::speed_of_light ? "speed-of-light" : "calibrated";
 }
 
 std::string to_string(Overlap o) {
@@ -11,11 +13,11 @@ std::string to_string(Overlap o) {
   case Overlap::none:
     return "none";
   case Overlap::two_batch:
-    return "two_batch";
+    return "two-batch";
   case Overlap::two_batch_ideal:
-    return "two_batch_ideal";
+    return "two-batch-ideal";
   case Overlap::intra_layer:
-    return "intra_layer";
+    return "intra-layer";
   }
   return "none";
 }
@@ -25,18 +27,19 @@ EngineConfig read_engine_config(const Json* json, const std::string& file, Diagn
   if (!json) return c;
   JsonObjectReader r(*json, file, "/engine", diagnostics);
   if (!r.valid()) return c;
-  const std::string mode = r.choice_or("mode", {"calibrated", "speed_of_light"}, "calibrated");
-  c.compute.mode = mode == "speed_of_light" ? EngineMode::speed_of_light : EngineMode::calibrated;
+  const std::string mode = r.choice_or("mode", {"calibrated", "speed-of-light"}, "calibrated");
+  c.compute.mode = mode == "speed-of-light" ? EngineMode::speed_of_light : EngineMode::calibrated;
   c.compute.cuda_graphs = r.boolean_or("cuda_graphs", true);
-  const std::string ov = r.choice_or("overlap", {"none", "two_batch", "two_batch_ideal", "intra_layer"}, "none");
-  c.overlap = ov == "two_batch"         ? Overlap::two_batch
-              : ov == "two_batch_ideal" ? Overlap::two_batch_ideal
-              : ov == "intra_layer"     ? Overlap::intra_layer
+  const std::string ov = r.choice_or("overlap", {"none", "two-batch", "two-batch-ideal", "intra-layer"}, "none");
+  c.overlap = ov == "two-batch"         ? Overlap::two_batch
+              : ov == "two-batch-ideal" ? Overlap::two_batch_ideal
+              : ov == "intra-layer"     ? Overlap::intra_layer
                                         : Overlap::none;
   c.compute_calibration = r.string_or("compute_calibration", "");
   c.network_calibration = r.string_or("network_calibration", "");
-  c.decode_kernel = r.string_or("decode_kernel", c.decode_kernel);
-  c.prefill_kernel = r.string_or("prefill_kernel", c.prefill_kernel);
+  c.decode_kernel = canonical_name(r.string_or("decode_kernel", c.decode_kernel));
+  c.prefill_kernel = canonical_name(r.string_or("prefill_kernel", c.prefill_kernel));
+  c.collective_algorithm = canonical_name(r.string_or("collective_algorithm", c.collective_algorithm));
   c.use_scale_up = r.boolean_or("dispatch_uses_scale_up", true);
   if (auto m = r.object_if_present("mtp"); m && m->valid()) {
     c.mtp_draft_tokens = m->integer_or("draft_tokens", 1, NumberRule::non_negative);
@@ -69,6 +72,7 @@ Json engine_config_to_json(const EngineConfig& c) {
   if (c.network_calibration != d.network_calibration) j["network_calibration"] = c.network_calibration;
   if (c.decode_kernel != d.decode_kernel) j["decode_kernel"] = c.decode_kernel;
   if (c.prefill_kernel != d.prefill_kernel) j["prefill_kernel"] = c.prefill_kernel;
+  if (c.collective_algorithm != d.collective_algorithm) j["collective_algorithm"] = c.collective_algorithm;
   if (c.use_scale_up != d.use_scale_up) j["dispatch_uses_scale_up"] = c.use_scale_up;
   if (c.mtp_draft_tokens != d.mtp_draft_tokens || c.mtp_acceptance_rate != d.mtp_acceptance_rate)
     j["mtp"] = {{"draft_tokens", c.mtp_draft_tokens}, {"acceptance_rate", c.mtp_acceptance_rate}};

@@ -38,8 +38,12 @@ struct EngineConfig {
   // Network (dispatch kernel and collective) calibration: "" = the scenario system's file if any; a system name
   // (its file must exist); "none" = speed of light.
   std::string network_calibration;
-  std::string decode_kernel = "deepep_low_latency";
-  std::string prefill_kernel = "deepep_normal";
+  std::string decode_kernel = "deepep-low-latency";
+  std::string prefill_kernel = "deepep-normal";
+  // Collective algorithm of the attention all-reduce: "auto" = the collective calibration where it covers the rank
+  // count, else the fastest algorithm at speed of light; a registered name (ring, tree, ...) = that algorithm at
+  // speed of light (the calibration measures NCCL's own choice, so it does not apply; the result says so).
+  std::string collective_algorithm = "auto";
   bool use_scale_up = true;            // dispatch may use the scale-up fabric inside a node
   std::int64_t mtp_draft_tokens = 0;   // multi-token prediction: draft tokens verified per decode step
   double mtp_acceptance_rate = 0.0;    // probability that each successive draft token is accepted

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "util/name_style.hpp"
+
 namespace moescope {
 
 std::string to_string(Phase p) {
@@ -21,7 +23,7 @@ std::string to_string(RoutingKind k) {
   case RoutingKind::uniform:
     return "uniform";
   case RoutingKind::power_law:
-    return "power_law";
+    return "power-law";
   case RoutingKind::trace:
     return "trace";
   }
@@ -154,15 +156,15 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
   }
 
   if (auto rt = r.object_if_present("routing"); rt && rt->valid()) {
-    std::string kind = rt->choice("kind", {"uniform", "power_law", "trace"});
+    std::string kind = rt->choice("kind", {"uniform", "power-law", "trace"});
     s.routing.group_limited = rt->boolean_or("group_limited", true);
-    if (kind == "power_law") {
+    if (kind == "power-law") {
       s.routing.kind = RoutingKind::power_law;
       s.routing.power_law_exponent = rt->number("exponent", NumberRule::non_negative);
     } else if (kind == "trace") {
       s.routing.kind = RoutingKind::trace;
       s.routing.trace_file = rt->string("file");
-      s.routing.trace_format = rt->string_or("format", "auto");
+      s.routing.trace_format = canonical_name(rt->string_or("format", "auto"));
       // Resolved once, here, relative to the scenario file, and made absolute so that a scenario written back
       // to JSON (sweeps, reports) and read again names the same file.
       if (!s.routing.trace_file.empty()) {
@@ -177,7 +179,7 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
   }
 
   if (auto pl = r.object_if_present("placement"); pl && pl->valid()) {
-    s.placement.strategy = pl->string_or("strategy", "linear");
+    s.placement.strategy = canonical_name(pl->string_or("strategy", "linear"));
     s.placement.expert_slots_per_gpu = pl->integer_or("expert_slots_per_gpu", 0, NumberRule::non_negative);
     if (const Json* opts = pl->raw("options")) {
       if (!opts->is_object())

@@ -130,7 +130,7 @@ namespace {
 
 ResolvedScenario resolve_with(const Scenario& scenario, const HardwareDatabase& hwdb, const ModelCatalog& catalog,
                               InputLoader& loader) {
-  check_dispatch_kernels(scenario, scenario.engine);
+  check_engine_extension_names(scenario, scenario.engine);
   ResolvedScenario r = resolve_scenario(scenario, hwdb, catalog);
   load_inputs(r, scenario.engine, loader);
   return r;

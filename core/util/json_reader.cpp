@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/name_style.hpp"
+
 namespace moescope {
 
 namespace {
@@ -182,8 +184,8 @@ std::string JsonObjectReader::choice(std::string_view key, const std::vector<std
     return {};
   }
   std::string s = v->get<std::string>();
-  for (const auto& a : allowed)
-    if (a == s) return s;
+  for (const auto& a : allowed) // either spelling (util/name_style.hpp); the canonical one is returned
+    if (same_name(a, s)) return a;
   error(key, "expected " + one_of(allowed) + ", got \"" + s + "\"");
   return {};
 }

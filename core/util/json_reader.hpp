@@ -44,7 +44,7 @@ public:
 
   std::string string(std::string_view key);
   std::string string_or(std::string_view key, std::string fallback);
-  // A string that must be one of `allowed`.
+  // A string that must be one of `allowed` (in either spelling, util/name_style.hpp); returns the canonical one.
   std::string choice(std::string_view key, const std::vector<std::string>& allowed);
   std::string choice_or(std::string_view key, const std::vector<std::string>& allowed, std::string fallback);
 

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/name_style.hpp"
+
 namespace moescope {
 
 template <class Interface> class Registry {
@@ -26,10 +28,10 @@ public:
     static const std::vector<std::unique_ptr<Interface>> list = build();
     return list;
   }
-  // The entry called `name`, or nullptr.
+  // The entry called `name` (in either spelling, util/name_style.hpp), or nullptr.
   static const Interface* find(std::string_view name) {
     for (const auto& e : entries())
-      if (e->name() == name) return e.get();
+      if (same_name(e->name(), name)) return e.get();
     return nullptr;
   }
   static std::vector<std::string> names() {
@@ -74,7 +76,7 @@ private:
     std::vector<std::unique_ptr<Interface>> out;
     for (auto& m : made) {
       for (const auto& e : out)
-        if (e->name() == m.name) throw std::logic_error("registry: two entries named \"" + m.name + "\"");
+        if (same_name(e->name(), m.name)) throw std::logic_error("registry: two entries named \"" + m.name + "\"");
       out.push_back(std::move(m.entry));
     }
     return out;

@@ -73,7 +73,7 @@ def main():
              "|---|---|---|---|---|---|---|---|---|"]
     names = [s["suite"] for s in data["suites"] if s["mode"] == "calibrated"]
     for n in names:
-        c, sol = by[(n, "calibrated")]["summary"]["holdout"], by[(n, "speed_of_light")]["summary"]["holdout"]
+        c, sol = by[(n, "calibrated")]["summary"]["holdout"], by[(n, "speed-of-light")]["summary"]["holdout"]
         t = TARGETS.get(n)
         verdict = "-" if t is None else ("<= %.0f%%: %s" % (t, "met" if c["mape_percent"] <= t else "NOT met"))
         fc, fs = fmt(c), fmt(sol)
@@ -81,7 +81,7 @@ def main():
     lines += ["", "## All splits", "",
               "| suite | mode | split | rows | MAPE % | median % | max % |", "|---|---|---|---|---|---|---|"]
     for n in names:
-        for mode in ("calibrated", "speed_of_light"):
+        for mode in ("calibrated", "speed-of-light"):
             sm = by[(n, mode)]["summary"]
             for split in ("calibration", "holdout", "excluded"):
                 if sm[split]["count"]:

@@ -52,13 +52,13 @@ cat > "$work/tbo.json" <<JSON
 JSON
 "$bin" --json sweep "$work/tbo.json" > "$work/tbo-out.json"
 # The prefill scenarios again without the SM budget of the communication kernels (the network calibration's
-# deepep_normal num_sms set to 0 in a copy of the data directory), to separate its effect from the schedule's.
+# deepep-normal num_sms set to 0 in a copy of the data directory), to separate its effect from the schedule's.
 nosm="$work/data-no-sm"
 mkdir -p "$nosm/hwdb/calibrations"
 for f in "$root"/*; do [[ "$(basename "$f")" == hwdb ]] || ln -s "$f" "$nosm/"; done
 for f in "$root"/hwdb/*; do [[ "$(basename "$f")" == calibrations ]] || ln -s "$f" "$nosm/hwdb/"; done
 cp "$root"/hwdb/calibrations/* "$nosm/hwdb/calibrations/"
-python3 -c "import json,sys; p=sys.argv[1]; j=json.load(open(p)); j['dispatch_kernels']['deepep_normal']['num_sms']=0; json.dump(j, open(p,'w'), indent=1)" \
+python3 -c "import json,sys; p=sys.argv[1]; j=json.load(open(p)); j['dispatch_kernels']['deepep-normal']['num_sms']=0; json.dump(j, open(p,'w'), indent=1)" \
   "$nosm/hwdb/calibrations/dgx-h100-network.json"
 for s in prefill-1k prefill-2k prefill-4k; do
   MOESCOPE_DATA_DIR="$nosm" one "nosm-$s" "$root/scenarios/sglang-$s-4x8-h100.json"
@@ -213,7 +213,7 @@ for pt in tbo["points"]:
 L.append("")
 def tput(k, key):
     p = phase(res[k]); return p["tokens_per_s_per_node"] * p["step_seconds"] / p["step_seconds_by_overlap"][key]
-L.append("Where the prefill schedule's time goes (ms per step; `no SM budget`: the same scenario with the network calibration's deepep_normal `num_sms` set to 0):\n")
+L.append("Where the prefill schedule's time goes (ms per step; `no SM budget`: the same scenario with the network calibration's deepep-normal `num_sms` set to 0):\n")
 L.append("| prompts | ideal overlap, no SM budget | schedule, no SM budget | schedule (configured) | no overlap |")
 L.append("|---|---:|---:|---:|---:|")
 for k in ("prefill-1k", "prefill-2k", "prefill-4k"):

@@ -139,7 +139,7 @@ def case_index(suites):
 
 
 # SM budget a caller gets when it does not set one (DeepEP's Buffer.num_sms default); rows override it.
-DEFAULT_SMS = {"deepep_normal": 20}
+DEFAULT_SMS = {"deepep-normal": 20}
 
 
 def probe_dir(kernel_costs_by_system):
@@ -218,7 +218,7 @@ def fit_sm_model(rows):
 
 def fit_kernels(moescope):
     suites = ["network-deepep-h800", "network-deepep-h100"]
-    res = run_validate(moescope, suites, "speed_of_light")
+    res = run_validate(moescope, suites, "speed-of-light")
     idx = case_index(suites)
     groups = {}
     for s in res["suites"]:
@@ -226,17 +226,17 @@ def fit_kernels(moescope):
             c = idx[(s["suite"], r["id"])]
             if c["split"] != "calibration":
                 continue
-            kernel = "deepep_low_latency" if "low_latency" in c["operation"] else "deepep_normal"
+            kernel = "deepep-low-latency" if "low_latency" in c["operation"] else "deepep-normal"
             groups.setdefault((c["parameters"]["system"], kernel), []).append((s["suite"], c, r["predicted"]))
     systems = sorted({system for system, _ in groups})
     # Probes of the SM model's terms (transfer time suppressed by a huge efficiency; per-SM rate 1 GB/s).
     huge = 1e9
     base = {"fixed_seconds": 0.0, "per_message_seconds": 0.0, "scale_up_efficiency": huge, "scale_out_efficiency": huge}
-    lat = probe(moescope, suites, {k: dict(base) for k in ("deepep_normal", "deepep_low_latency")}, systems)
-    sm1 = probe(moescope, suites, {k: dict(base, per_sm_bytes_per_s=1e9) for k in ("deepep_normal", "deepep_low_latency")},
+    lat = probe(moescope, suites, {k: dict(base) for k in ("deepep-normal", "deepep-low-latency")}, systems)
+    sm1 = probe(moescope, suites, {k: dict(base, per_sm_bytes_per_s=1e9) for k in ("deepep-normal", "deepep-low-latency")},
                 systems)
     sm2 = probe(moescope, suites, {k: dict(base, per_sm_bytes_per_s=1e9, sm_rows_per_token=1.0)
-                                   for k in ("deepep_normal", "deepep_low_latency")}, systems)
+                                   for k in ("deepep-normal", "deepep-low-latency")}, systems)
     out, per_path = {}, set()
     for (system, kernel), rows in sorted(groups.items()):
         times = [(suite, c, p) for suite, c, p in rows if c["unit"] == "seconds"]

@@ -287,7 +287,7 @@ TEST(StepModel, CommunicationSmsSlowTheOverlappedCompute) {
   const auto& hl = layer(half, "moe");
   double sms = 0;
   if (const NetworkCalibration* cal = find_network_calibration(s.system.name))
-    if (auto it = cal->dispatch_kernels.find("deepep_normal"); it != cal->dispatch_kernels.end())
+    if (auto it = cal->dispatch_kernels.find("deepep-normal"); it != cal->dispatch_kernels.end())
       sms = it->second.num_sms;
   ASSERT_GT(sms, 0.0);
   EXPECT_DOUBLE_EQ(r.communication_sms, sms);

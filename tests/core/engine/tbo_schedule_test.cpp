@@ -166,9 +166,11 @@ TEST(TboSchedule, SglangScenariosIdealBelowRealisticBelowNoOverlap) {
 
 TEST(TboSchedule, OverlapSettingNamesBothTwoBatchAssumptions) {
   Json j = scenario_json(repo("scenarios/sglang-decode-9x8-h100.json"));
-  j["engine"]["overlap"] = "two_batch_ideal";
+  j["engine"]["overlap"] = "two-batch-ideal";
   EXPECT_EQ(resolve_json(j).scenario.engine.overlap, Overlap::two_batch_ideal);
-  EXPECT_EQ(to_string(Overlap::two_batch_ideal), "two_batch_ideal");
+  EXPECT_EQ(to_string(Overlap::two_batch_ideal), "two-batch-ideal");
+  j["engine"]["overlap"] = "two_batch_ideal"; // the 0.1.0 spelling names the same assumption
+  EXPECT_EQ(resolve_json(j).scenario.engine.overlap, Overlap::two_batch_ideal);
   j["engine"]["overlap"] = "two_batch";
   EXPECT_EQ(resolve_json(j).scenario.engine.overlap, Overlap::two_batch);
   j["engine"]["overlap"] = "perfect";

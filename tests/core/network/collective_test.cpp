@@ -109,11 +109,11 @@ TEST(NetworkCalibration, ReadsPerPathKernelCosts) {
   Diagnostics d;
   const NetworkCalibration c = read_network_calibration(j, "x.json", d);
   ASSERT_TRUE(d.empty()) << d.to_string();
-  const KernelCosts& k = c.dispatch_kernels.at("deepep_low_latency");
+  const KernelCosts& k = c.dispatch_kernels.at("deepep-low-latency");
   EXPECT_DOUBLE_EQ(k.scale_out_fixed_seconds, 8e-6);
   EXPECT_DOUBLE_EQ(k.scale_out_efficiency, 0.9);
   EXPECT_DOUBLE_EQ(
-      network_calibration_to_json(c)["dispatch_kernels"]["deepep_low_latency"]["scale_out_fixed_seconds"].get<double>(),
+      network_calibration_to_json(c)["dispatch_kernels"]["deepep-low-latency"]["scale_out_fixed_seconds"].get<double>(),
       8e-6);
   Json bad = j;
   bad["dispatch_kernels"]["deepep_low_latency"]["scale_out_from"] = 3;

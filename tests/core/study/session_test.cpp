@@ -68,8 +68,8 @@ TEST(Session, EditedFilesGiveTheNewAnswer) {
   const std::string net = data.path("hwdb/calibrations/dgx-h100-network.json");
   Json nj = read(net);
   ASSERT_TRUE(nj.contains("dispatch_kernels")) << nj.dump();
-  ASSERT_TRUE(nj["dispatch_kernels"].contains("deepep_low_latency"));
-  Json& ll = nj["dispatch_kernels"]["deepep_low_latency"];
+  ASSERT_TRUE(nj["dispatch_kernels"].contains("deepep-low-latency"));
+  Json& ll = nj["dispatch_kernels"]["deepep-low-latency"];
   for (const char* key : {"fixed_seconds", "scale_out_fixed_seconds"})
     ll[key] = ll.value(key, 0.0) + 1e-3;
   write(net, nj, 1);
@@ -147,7 +147,7 @@ TEST(Session, ANamedCalibrationMustExist) {
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_EQ(e.diagnostics().items()[0].location, "/engine/decode_kernel");
-    EXPECT_NE(e.diagnostics().items()[0].message.find("deepep_low_latency"), std::string::npos);
+    EXPECT_NE(e.diagnostics().items()[0].message.find("deepep-low-latency"), std::string::npos);
   }
 }
 
