@@ -1,3 +1,5 @@
+// Longer than 500 lines by choice: one algorithm whose steps (starts, homing, placement, refinement) share private
+// state and helpers that no other strategy uses; split, they would be one concept spread over files.
 // "joint-minmax" (ours): placement and request homing optimised together, for the busiest link and GPU load, not only
 // the total bytes. Alternating optimisation on the training requests:
 //  0. several starts, and the one with the lowest final training objective wins: the co-activation partition
