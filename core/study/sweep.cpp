@@ -301,10 +301,20 @@ SweepResult run_sweep(const SweepSpec& spec, Session& session,
     pool.emplace_back(worker);
   if (progress) {
     // The calling thread reports progress while the workers run, then joins in.
+    // A callback that throws (Ctrl-C in Python) stops the workers after their current chunk and is rethrown once
+    // every thread has joined, so that no thread outlives the call.
     std::thread last(worker);
-    while (done.load() < n) {
-      progress(done.load(), n);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    try {
+      while (done.load() < n) {
+        progress(done.load(), n);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    } catch (...) {
+      next.store(n);
+      last.join();
+      for (auto& t : pool)
+        t.join();
+      throw;
     }
     last.join();
     progress(n, n);

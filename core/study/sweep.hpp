@@ -48,7 +48,8 @@ struct SweepResult {
 };
 
 // Runs the grid on `threads` threads (0 = hardware concurrency) with the session's database, catalog and cached
-// inputs. `progress` (may be empty) is called from the calling thread about every 100 ms with (done, total).
+// inputs. `progress` (may be empty) is called from the calling thread about every 100 ms with (done, total); if it
+// throws, the sweep stops after the chunks in flight and the exception propagates (how Python cancels on Ctrl-C).
 SweepResult run_sweep(const SweepSpec& spec, Session& session,
                       const std::function<void(std::size_t, std::size_t)>& progress = {});
 

@@ -1,0 +1,71 @@
+#include "py_json.hpp"
+
+#include <cmath>
+
+#include "util/diagnostics.hpp"
+
+namespace moescope::py_bindings {
+
+namespace py = pybind11;
+
+py::object to_python(const Json& j) {
+  switch (j.type()) {
+  case Json::value_t::null:
+    return py::none();
+  case Json::value_t::boolean:
+    return py::bool_(j.get<bool>());
+  case Json::value_t::number_integer:
+    return py::int_(j.get<std::int64_t>());
+  case Json::value_t::number_unsigned:
+    return py::int_(j.get<std::uint64_t>());
+  case Json::value_t::number_float:
+    return py::float_(j.get<double>());
+  case Json::value_t::string:
+    return py::str(j.get_ref<const std::string&>());
+  case Json::value_t::array: {
+    py::list out(j.size());
+    for (std::size_t i = 0; i < j.size(); ++i)
+      out[i] = to_python(j[i]);
+    return out;
+  }
+  case Json::value_t::object: {
+    py::dict out;
+    for (const auto& [k, v] : j.items())
+      out[py::str(k)] = to_python(v);
+    return out;
+  }
+  default:
+    return py::none();
+  }
+}
+
+Json from_python(const py::handle& obj, const std::string& where) {
+  if (obj.is_none()) return nullptr;
+  // bool before int: Python's bool is an int; numpy.bool_ is neither.
+  if (PyBool_Check(obj.ptr())) return obj.cast<bool>();
+  if (PyLong_Check(obj.ptr())) return obj.cast<std::int64_t>();
+  if (PyFloat_Check(obj.ptr())) return obj.cast<double>();
+  if (PyUnicode_Check(obj.ptr())) return obj.cast<std::string>();
+  if (py::isinstance<py::dict>(obj)) {
+    Json out = Json::object();
+    for (const auto& [k, v] : obj.cast<py::dict>()) {
+      const std::string key = py::str(k);
+      out[key] = from_python(v, where + "/" + key);
+    }
+    return out;
+  }
+  if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
+    Json out = Json::array();
+    std::size_t i = 0;
+    for (const auto& v : obj)
+      out.push_back(from_python(v, where + "/" + std::to_string(i++)));
+    return out;
+  }
+  // numpy scalars and arrays, and anything else with a plain form.
+  if (py::hasattr(obj, "tolist")) return from_python(obj.attr("tolist")(), where);
+  if (py::hasattr(obj, "__index__")) return py::int_(py::reinterpret_borrow<py::object>(obj)).cast<std::int64_t>();
+  if (py::hasattr(obj, "__float__")) return py::float_(py::reinterpret_borrow<py::object>(obj)).cast<double>();
+  throw InputError("<python>", where, "no JSON form for a value of type " + std::string(py::str(obj.get_type())));
+}
+
+} // namespace moescope::py_bindings
