@@ -76,8 +76,8 @@ PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const Eng
   coll.s = &s;
   coll.cal = s.inputs.network_calibration.get();
   coll.algorithm = cfg.collective_algorithm;
-  if (cfg.collective_algorithm != "auto" && d.attention_tp > 1)
-    r.notes.push_back("attention all-reduce by the \"" + cfg.collective_algorithm +
+  if (cfg.collective_algorithm != "auto" && (d.attention_tp > 1 || d.moe_tp > 1))
+    r.notes.push_back("tensor-parallel all-reduces by the \"" + cfg.collective_algorithm +
                       "\" collective at speed of light (a fixed algorithm bypasses the collective calibration)");
 
   // Memory and the KV-cache bound on the decode batch.

@@ -40,9 +40,10 @@ struct EngineConfig {
   std::string network_calibration;
   std::string decode_kernel = "deepep-low-latency";
   std::string prefill_kernel = "deepep-normal";
-  // Collective algorithm of the attention all-reduce: "auto" = the collective calibration where it covers the rank
-  // count, else the fastest algorithm at speed of light; a registered name (ring, tree, ...) = that algorithm at
-  // speed of light (the calibration measures NCCL's own choice, so it does not apply; the result says so).
+  // Collective algorithm of the tensor-parallel all-reduces (attention and MoE TP): "auto" = the collective
+  // calibration where it covers the rank count, else the fastest algorithm at speed of light; a registered name
+  // (ring, tree, ...) = that algorithm at speed of light (the calibration measures NCCL's own choice, so it does not
+  // apply; the result says so).
   std::string collective_algorithm = "auto";
   bool use_scale_up = true;            // dispatch may use the scale-up fabric inside a node
   std::int64_t mtp_draft_tokens = 0;   // multi-token prediction: draft tokens verified per decode step
