@@ -22,7 +22,7 @@ PlacementFit fit_placement(const trace::ExpertTrace& trace, const std::string& s
   PlacementFit f;
   f.topology.nodes = nodes;
   f.topology.gpus_per_node = gpus_per_node;
-  if (f.topology.num_gpus() > experts && experts % f.topology.num_gpus() != 0)
+  if (f.topology.num_gpus() > experts)
     throw InputError("nodes/gpus_per_node", "",
                      "more GPUs (" + std::to_string(f.topology.num_gpus()) + ") than experts (" +
                          std::to_string(experts) + ")");

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -280,6 +282,9 @@ SweepResult run_sweep(const SweepSpec& spec, Session& session,
   threads = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, static_cast<std::int64_t>(n)));
   res.threads = threads;
   std::atomic<std::size_t> next{0}, done{0};
+  // The progress loop waits on `finished`, so that it returns when the last point is done, not at its next tick.
+  std::mutex finished_mutex;
+  std::condition_variable finished;
   const auto t0 = std::chrono::steady_clock::now();
   auto worker = [&] {
     while (true) {
@@ -292,7 +297,10 @@ SweepResult run_sweep(const SweepSpec& spec, Session& session,
         const Json j = sweep_point_json(spec, i, &p.values);
         p.ok = session.evaluate_metrics(j, spec.base_file, *hwdb, *catalog, p.metrics, p.error,
                                         spec.details ? &p.details : nullptr);
-        done.fetch_add(1, std::memory_order_relaxed);
+        if (done.fetch_add(1) + 1 == n) {
+          std::lock_guard<std::mutex> lock(finished_mutex);
+          finished.notify_all();
+        }
       }
     }
   };
@@ -300,14 +308,15 @@ SweepResult run_sweep(const SweepSpec& spec, Session& session,
   for (std::int64_t t = 1; t < threads; ++t)
     pool.emplace_back(worker);
   if (progress) {
-    // The calling thread reports progress while the workers run, then joins in.
+    // The calling thread reports progress about every 100 ms while the workers run.
     // A callback that throws (Ctrl-C in Python) stops the workers after their current chunk and is rethrown once
     // every thread has joined, so that no thread outlives the call.
     std::thread last(worker);
     try {
       while (done.load() < n) {
         progress(done.load(), n);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::unique_lock<std::mutex> lock(finished_mutex);
+        finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return done.load() >= n; });
       }
     } catch (...) {
       next.store(n);
