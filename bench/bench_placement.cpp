@@ -4,7 +4,9 @@
 // The traces are synthetic (deterministic): requests of 8 families; a token draws each of its top-k experts from its
 // family's preferred quarter of the experts (a per-layer permutation) with probability 0.6, else uniformly, so that
 // co-activation and request structure exist for the strategies to find. Statistics (loads, vectors, co-activation)
-// are computed once per trace and timed separately (BM_Stats_*).
+// are computed once per trace and timed separately (BM_Stats_*). BM_ClusterRequests_* times the request clustering
+// (k-means of the normalised traffic vectors, one cluster per node) that the activation-kmeans and joint strategies
+// start from.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <numeric>
 
 #include "network/routing.hpp"
+#include "placement/kmeans.hpp"
 #include "placement/strategy.hpp"
 #include "trace/trace.hpp"
 
@@ -108,20 +111,41 @@ void stats(benchmark::State& state, const Case& (*get)()) {
   }
 }
 
-const bool registered = [] {
+void cluster(benchmark::State& state, const Case& (*get)()) {
+  const Case& c = get();
+  std::vector<std::size_t> used;
+  for (auto _ : state) {
+    auto km = cluster_requests(c.stats, c.topology.nodes, 1, used);
+    benchmark::DoNotOptimize(km.label.data());
+  }
+  state.counters["requests"] = double(used.size());
+  state.counters["dim"] = double(c.stats.vec_size());
+}
+
+// Registered from main: the strategy list is complete only once every registrar has run (static initialisation of
+// the library's objects may come after this file's).
+void register_benchmarks() {
   benchmark::RegisterBenchmark("BM_Stats_26x64_100k", stats, &small_case)->Unit(benchmark::kMillisecond)->Iterations(1);
   for (const auto& s : placement_strategies())
     benchmark::RegisterBenchmark(("BM_Fit_26x64_100k/" + s->name()).c_str(), fit, &small_case, s.get(), 2.0)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(1);
+  benchmark::RegisterBenchmark("BM_ClusterRequests_26x64_100k", cluster, &small_case)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_ClusterRequests_V3_58x256_1M", cluster, &v3_case)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_Stats_V3_58x256_1M", stats, &v3_case)->Unit(benchmark::kMillisecond)->Iterations(1);
   for (const auto& s : placement_strategies())
     benchmark::RegisterBenchmark(("BM_Fit_V3_58x256_1M_64gpu/" + s->name()).c_str(), fit, &v3_case, s.get(), 30.0)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(1);
-  return true;
-}();
+}
 
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
