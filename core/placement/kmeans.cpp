@@ -1,11 +1,12 @@
 #include "placement/kmeans.hpp"
 
+#include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "network/routing.hpp"
 #include "placement/strategy.hpp"
-#include <cmath>
 
 namespace moescope::placement {
 namespace {
@@ -50,16 +51,27 @@ KMeansResult run_once(const std::vector<float>& rows, std::size_t n, std::size_t
     }
     std::copy_n(rows.data() + pick * dim, dim, res.centroids.data() + c * dim);
   }
+  // The assignment step is one float GEMM, rows x centroids^T: |x - c|^2 = |x|^2 - 2 x.c + |c|^2, with the norms in
+  // double. It is what dominates (n x k x dim multiply-adds per iteration).
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> x(rows.data(), Eigen::Index(n), Eigen::Index(dim));
+  const Eigen::Map<const RowMajor> centroids(res.centroids.data(), Eigen::Index(K), Eigen::Index(dim));
+  const Eigen::VectorXd row_norm2 = x.cast<double>().rowwise().squaredNorm();
+  Eigen::MatrixXf dots(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(K));
   std::vector<double> sum(K * dim);
   std::vector<std::size_t> count(K);
   std::vector<double> best_d(n);
   for (int it = 0; it < max_iterations; ++it) {
     bool changed = it == 0;
+    dots.noalias() = x * centroids.transpose();
+    const Eigen::VectorXd centroid_norm2 = centroids.cast<double>().rowwise().squaredNorm();
     for (std::size_t i = 0; i < n; ++i) {
       double bd = std::numeric_limits<double>::infinity();
       std::int32_t bl = 0;
       for (std::size_t c = 0; c < K; ++c) {
-        const double d = dist2(rows.data() + i * dim, res.centroids.data() + c * dim, dim);
+        const double d =
+            std::max(0.0, row_norm2[Eigen::Index(i)] - 2.0 * double(dots(Eigen::Index(i), Eigen::Index(c))) +
+                              centroid_norm2[Eigen::Index(c)]);
         if (d < bd) {
           bd = d;
           bl = std::int32_t(c);
