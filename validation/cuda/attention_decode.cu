@@ -1,6 +1,7 @@
 // Family "attention_decode": one decode step of attention over a bf16 KV cache (one query token per sequence), with a
 // simple split-KV ("flash-decoding") kernel of our own, for a batch x KV-length grid. Its purpose is the memory
-// roofline: the bytes of the KV cache divided by the time.
+// roofline: the bytes of the KV cache divided by the time. Over 500 lines because a family is one file (its
+// kernels for GQA and MLA layouts and its grid driver together, as for every family here).
 //
 // Kernel: a block takes 16 query rows (heads sharing one KV head: a GQA group, or 16 MLA heads) of one sequence and a
 // range of 64-token chunks of its KV cache. Each chunk is copied to shared memory with cp.async, S = Q K^T and O += P V

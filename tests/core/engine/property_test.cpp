@@ -1,6 +1,7 @@
 // Property tests: invariants of the step model and of the network model over a small deterministic grid of
 // generated cases (models x nodes x batch, both phases; small hand-made topologies for the network model). Each
-// invariant says beside it why it holds in this model.
+// invariant says beside it why it holds in this model. One file (about 600 lines) because every invariant runs on
+// the one generated grid built at its top.
 #include <gtest/gtest.h>
 
 #include <algorithm>
