@@ -97,10 +97,12 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
     cfg.eval.all_to_all_time = a->a2a;
     const auto res = run_placement_study(study);
     const std::string md = placement::experiment_markdown(res);
-    if (!a->out_md.empty()) write_file_atomically(a->out_md, md);
-    if (!a->out_csv.empty()) write_file_atomically(a->out_csv, placement::experiment_csv(res));
     const Json j = placement::experiment_json(res);
-    if (!a->out_json.empty()) write_file_atomically(a->out_json, j.dump(2) + "\n");
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (!a->out_md.empty()) outputs.emplace_back(a->out_md, md);
+    if (!a->out_csv.empty()) outputs.emplace_back(a->out_csv, placement::experiment_csv(res));
+    if (!a->out_json.empty()) outputs.emplace_back(a->out_json, j.dump(2) + "\n");
+    write_files_atomically(outputs);
     ctx.emit(j, [&] { std::cout << md; });
   });
 }

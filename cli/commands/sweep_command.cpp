@@ -56,8 +56,7 @@ void register_sweep_command(CLI::App& app, CliContext& ctx) {
     SweepResult r = run_sweep(spec, ctx.session(), progress);
     const Json j = sweep_json(spec, r);
     if (!spec.output.empty()) {
-      write_file_atomically(spec.output + ".csv", sweep_csv(spec, r));
-      write_file_atomically(spec.output + ".json", j.dump(1) + "\n");
+      write_files_atomically({{spec.output + ".csv", sweep_csv(spec, r)}, {spec.output + ".json", j.dump(1) + "\n"}});
     }
     ctx.emit(j, [&] {
       std::size_t ok = 0;
