@@ -9,9 +9,11 @@
 #include <mutex>
 
 #include "accuracy/operation_predictor.hpp"
+#include "model/model_limits.hpp"
 #include "network/collective.hpp"
 #include "network/dispatch.hpp"
 #include "network/network_calibration.hpp"
+#include "scenario/scenario_limits.hpp"
 
 namespace moescope {
 
@@ -64,11 +66,14 @@ void check_params(const ValidationCase& c, const std::string& file, Diagnostics&
                   const std::vector<std::string>& required, const std::vector<std::string>& optional) {
   JsonObjectReader r(c.parameters, file, c.pointer + "/parameters", d);
   if (!r.valid()) return;
+  // Counts are integers; GPU counts are bounded as in a scenario (the topology is built per GPU), the rest by 2^24.
   for (const auto& k : required) {
     if (k == "system")
       r.string(k);
+    else if (k == "message_size_bytes")
+      r.number_in(k, 1, 1e15);
     else
-      r.number(k, NumberRule::positive);
+      r.integer_in(k, 1, k == "num_gpus" || k == "ep" ? scenario_limits::kMaxGpus : model_limits::kMaxDimension);
   }
   for (const auto& k : optional)
     r.accept(k);

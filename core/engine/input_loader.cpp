@@ -64,8 +64,9 @@ void load_inputs(ResolvedScenario& s, const EngineConfig& c, InputLoader& loader
   ScenarioInputs in;
   in.compute_calibration_name = compute_calibration_name(s, c);
   in.network_calibration_name = network_calibration_name(s, c);
-  // A calibration the scenario names must exist; the scenario's own hardware may have none (then the built-in
-  // default for compute and speed of light for the network, which the outputs say).
+  // A calibration or trace the scenario names must exist, and its problems name the scenario's field too; the
+  // scenario's own hardware may have no calibration (then the built-in default for compute and speed of light for
+  // the network, which the outputs say).
   const auto named = [&](const char* field, auto&& load) {
     try {
       return load();
@@ -80,7 +81,9 @@ void load_inputs(ResolvedScenario& s, const EngineConfig& c, InputLoader& loader
     in.network_calibration = named("/engine/network_calibration", [&] {
       return loader.network_calibration(in.network_calibration_name, !c.network_calibration.empty());
     });
-  if (wants_trace(s, c)) in.trace = loader.trace(s.scenario.routing.trace_file, s.scenario.routing.trace_format);
+  if (wants_trace(s, c))
+    in.trace = named("/routing/file",
+                     [&] { return loader.trace(s.scenario.routing.trace_file, s.scenario.routing.trace_format); });
   in.loaded = true;
   s.inputs = std::move(in);
 }

@@ -46,9 +46,16 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
     throw InputError(file, "/placement/strategy",
                      "unknown placement strategy \"" + s.scenario.placement.strategy + "\"; expected one of " + names);
   }
+  const PlacementFitSettings& settings = s.scenario.placement.options;
+  placement::FitOptions fit;
+  fit.balance_cap = settings.balance_cap;
+  fit.node_load_cap = settings.node_load_cap;
+  fit.seed = settings.seed;
+  fit.eplb_groups = static_cast<std::int32_t>(settings.eplb_groups);
+  fit.bytes_per_token =
+      static_cast<double>(s.model.hidden_size) * bytes_per_element(s.scenario.workload.dtypes.dispatch);
   const placement::PlacementPlan* plan =
-      &te.plan(*strategy, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)},
-               static_cast<double>(s.model.hidden_size) * bytes_per_element(s.scenario.workload.dtypes.dispatch));
+      &te.plan(*strategy, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)}, fit);
   out.placement = strategy->name();
   out.routing = "trace:" + s.scenario.routing.trace_file;
 

@@ -20,17 +20,15 @@ TraceRouting::TraceRouting(const std::string& path, const std::string& format, s
 
 const placement::PlacementPlan& TraceRouting::plan(const placement::PlacementStrategy& strategy,
                                                    const placement::PlacementTopology& shape,
-                                                   double bytes_per_token) const {
+                                                   const placement::FitOptions& options) const {
   const std::string key = strategy.name() + "/" + std::to_string(shape.nodes) + "/" +
                           std::to_string(shape.gpus_per_node) + "/" + std::to_string(shape.slots_per_gpu) + "/" +
-                          std::to_string(bytes_per_token);
+                          std::to_string(options.bytes_per_token) + "/" + std::to_string(options.balance_cap) + "/" +
+                          std::to_string(options.node_load_cap) + "/" + std::to_string(options.seed) + "/" +
+                          std::to_string(options.eplb_groups);
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = plans_[key];
-  if (!slot) {
-    placement::PlacementProblem problem{*stats_, shape, {}};
-    problem.options.bytes_per_token = bytes_per_token;
-    slot = std::make_unique<placement::PlacementPlan>(strategy.fit(problem));
-  }
+  if (!slot) slot = std::make_unique<placement::PlacementPlan>(strategy.fit({*stats_, shape, options}));
   return *slot;
 }
 

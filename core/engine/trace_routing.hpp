@@ -24,9 +24,10 @@ public:
   // Identifies the file version (path, size, modification time): part of every memo key built on this trace.
   const std::string& version() const { return version_; }
 
-  // The plan of `strategy` for `shape`, fitted on the whole trace on first use (thread-safe).
+  // The plan of `strategy` for `shape` and `options`, fitted on the whole trace on first use (thread-safe).
   const placement::PlacementPlan& plan(const placement::PlacementStrategy& strategy,
-                                       const placement::PlacementTopology& shape, double bytes_per_token) const;
+                                       const placement::PlacementTopology& shape,
+                                       const placement::FitOptions& options) const;
 
 private:
   std::shared_ptr<const trace::ExpertTrace> trace_;

@@ -54,7 +54,7 @@ Accelerator read_accelerator(const Json& json, const std::string& file, Diagnost
     if (peaks.valid()) {
       for (const auto& type_name : data_type_names()) {
         if (!peaks.has(type_name)) continue;
-        Quantity q = read_quantity(peaks, type_name, NumberRule::positive);
+        Quantity q = read_quantity(peaks, type_name, hw_range::flop_per_s);
         if (q) a.peak_dense_flop_per_s[*parse_data_type(type_name)] = q;
       }
       peaks.finish();
@@ -62,14 +62,14 @@ Accelerator read_accelerator(const Json& json, const std::string& file, Diagnost
         peaks.error_here("expected at least a \"bf16\" entry");
     }
   }
-  a.hbm_capacity_bytes = read_quantity(r, "hbm_capacity_bytes", NumberRule::positive);
-  a.hbm_bandwidth_bytes_per_s = read_quantity(r, "hbm_bandwidth_bytes_per_s", NumberRule::positive);
-  a.l2_cache_bytes = read_quantity(r, "l2_cache_bytes", NumberRule::positive, false);
-  a.shared_memory_per_unit_bytes = read_quantity(r, "shared_memory_per_unit_bytes", NumberRule::positive, false);
-  a.on_chip_sram_bytes = read_quantity(r, "on_chip_sram_bytes", NumberRule::positive, false);
-  a.compute_units = read_quantity(r, "compute_units", NumberRule::positive, false);
-  a.clock_hz = read_quantity(r, "clock_hz", NumberRule::positive, false);
-  a.tdp_watts = read_quantity(r, "tdp_watts", NumberRule::positive, false);
+  a.hbm_capacity_bytes = read_quantity(r, "hbm_capacity_bytes", hw_range::hbm_capacity_bytes);
+  a.hbm_bandwidth_bytes_per_s = read_quantity(r, "hbm_bandwidth_bytes_per_s", hw_range::hbm_bandwidth_bytes_per_s);
+  a.l2_cache_bytes = read_quantity(r, "l2_cache_bytes", hw_range::on_chip_bytes, false);
+  a.shared_memory_per_unit_bytes = read_quantity(r, "shared_memory_per_unit_bytes", hw_range::on_chip_bytes, false);
+  a.on_chip_sram_bytes = read_quantity(r, "on_chip_sram_bytes", hw_range::on_chip_bytes, false);
+  a.compute_units = read_quantity(r, "compute_units", hw_range::compute_units, false);
+  a.clock_hz = read_quantity(r, "clock_hz", hw_range::clock_hz, false);
+  a.tdp_watts = read_quantity(r, "tdp_watts", hw_range::power_watts, false);
   r.finish();
   return a;
 }

@@ -90,7 +90,8 @@ HardwareDatabase HardwareDatabase::load_or_throw(const std::string& dir) {
 
 void HardwareDatabase::validate(Diagnostics& diagnostics) const {
   if (accelerators_.empty()) diagnostics.add("hwdb/accelerators", "", "expected at least one accelerator file");
-  for (const auto& [name, s] : systems_) {
+  for (const auto& entry : systems_) {
+    const SystemSpec& s = entry.second; // not a structured binding: clang 14 cannot capture one in a lambda
     if (!s.accelerator.empty() && !accelerators_.count(s.accelerator))
       diagnostics.add(s.file, "/node/accelerator",
                       unknown_name_message("accelerator", s.accelerator, keys(accelerators_)));

@@ -44,10 +44,11 @@ Interconnect read_interconnect(const Json& json, const std::string& file, Diagno
   for (const auto& [f, name] : kFamilies)
     if (family == name) i.family = f;
   i.link_bandwidth_per_direction_bytes_per_s =
-      read_quantity(r, "link_bandwidth_per_direction_bytes_per_s", NumberRule::positive);
-  i.links_per_device = read_quantity(r, "links_per_device", NumberRule::positive);
-  i.latency_seconds = read_quantity(r, "latency_seconds", NumberRule::non_negative);
-  i.achievable_bandwidth_fraction = read_quantity(r, "achievable_bandwidth_fraction", NumberRule::fraction, false);
+      read_quantity(r, "link_bandwidth_per_direction_bytes_per_s", hw_range::link_bandwidth_bytes_per_s);
+  i.links_per_device = read_quantity(r, "links_per_device", hw_range::links_per_device);
+  i.latency_seconds = read_quantity(r, "latency_seconds", hw_range::latency_seconds);
+  i.achievable_bandwidth_fraction =
+      read_quantity(r, "achievable_bandwidth_fraction", hw_range::bandwidth_fraction, false);
   if (i.achievable_bandwidth_fraction && i.achievable_bandwidth_fraction.value == 0.0)
     r.error("achievable_bandwidth_fraction", "expected a fraction > 0");
   r.finish();

@@ -2,7 +2,7 @@
 
 namespace moescope {
 
-Quantity read_quantity(JsonObjectReader& parent, std::string_view key, NumberRule rule, bool required) {
+Quantity read_quantity(JsonObjectReader& parent, std::string_view key, const FieldRange& range, bool required) {
   Quantity q;
   if (!parent.has(key)) {
     parent.accept(key);
@@ -12,7 +12,7 @@ Quantity read_quantity(JsonObjectReader& parent, std::string_view key, NumberRul
   }
   JsonObjectReader r = parent.object(key);
   if (!r.valid()) return q;
-  q.value = r.number("value", rule);
+  q.value = r.value_in("value", range);
   q.source = r.string("source");
   if (r.has("source") && q.source.empty()) r.error("source", "expected a non-empty source (URL or document)");
   q.unverified = r.boolean_or("unverified", false);

@@ -2,6 +2,7 @@
 // A hardware figure with its provenance. Every number in hwdb/ is one of these.
 #include <string>
 
+#include "hw/field_ranges.hpp"
 #include "util/json_reader.hpp"
 
 namespace moescope {
@@ -17,8 +18,8 @@ struct Quantity {
 };
 
 // Reads {"value", "source", "unverified"?, "note"?} at `key`. Required quantities record a diagnostic when
-// absent; every quantity needs a non-empty source and a value satisfying `rule`.
-Quantity read_quantity(JsonObjectReader& parent, std::string_view key, NumberRule rule, bool required = true);
+// absent; every quantity needs a non-empty source and a value in `range`.
+Quantity read_quantity(JsonObjectReader& parent, std::string_view key, const FieldRange& range, bool required = true);
 Json quantity_to_json(const Quantity& q);
 
 } // namespace moescope

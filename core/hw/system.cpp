@@ -31,17 +31,17 @@ SystemSpec read_system(const Json& json, const std::string& file, Diagnostics& d
     JsonObjectReader node = r.object("node");
     if (node.valid()) {
       s.accelerator = node.string("accelerator");
-      s.accelerators_per_node = read_quantity(node, "accelerators_per_node", NumberRule::positive);
+      s.accelerators_per_node = read_quantity(node, "accelerators_per_node", hw_range::accelerators_per_node);
       JsonObjectReader up = node.object("scale_up");
       if (up.valid()) {
         s.scale_up_interconnect = up.string("interconnect");
         s.scale_up_topology = enum_at(kScaleUp, up.choice("topology", kScaleUp), ScaleUpTopology::switched);
-        s.scale_up_domain_size = read_quantity(up, "domain_size", NumberRule::positive);
+        s.scale_up_domain_size = read_quantity(up, "domain_size", hw_range::scale_up_domain_size);
         up.finish();
       }
       if (auto out = node.object_if_present("scale_out"); out && out->valid()) {
         s.scale_out_interconnect = out->string("interconnect");
-        s.nics_per_accelerator = read_quantity(*out, "nics_per_accelerator", NumberRule::positive);
+        s.nics_per_accelerator = read_quantity(*out, "nics_per_accelerator", hw_range::nics_per_accelerator);
         out->finish();
       }
       if (auto pcie = node.object_if_present("pcie"); pcie && pcie->valid()) {
@@ -54,15 +54,15 @@ SystemSpec read_system(const Json& json, const std::string& file, Diagnostics& d
   {
     JsonObjectReader cluster = r.object("cluster");
     if (cluster.valid()) {
-      s.max_nodes = read_quantity(cluster, "max_nodes", NumberRule::positive);
+      s.max_nodes = read_quantity(cluster, "max_nodes", hw_range::max_nodes);
       s.scale_out_topology =
           enum_at(kScaleOut, cluster.choice("scale_out_topology", kScaleOut), ScaleOutTopology::fat_tree);
       s.rail_optimized = cluster.boolean("rail_optimized");
-      s.oversubscription = read_quantity(cluster, "oversubscription", NumberRule::positive);
+      s.oversubscription = read_quantity(cluster, "oversubscription", hw_range::oversubscription);
       cluster.finish();
     }
   }
-  s.price_per_gpu_hour_usd = read_quantity(r, "price_per_gpu_hour_usd", NumberRule::positive, false);
+  s.price_per_gpu_hour_usd = read_quantity(r, "price_per_gpu_hour_usd", hw_range::price_usd, false);
   r.finish();
   return s;
 }

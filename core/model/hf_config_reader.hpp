@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/model_architecture.hpp"
+#include "model/model_limits.hpp"
 #include "util/diagnostics.hpp"
 #include "util/json_reader.hpp"
 
@@ -82,7 +83,8 @@ public:
     }
     for (std::size_t i = 0; i < v->size(); ++i) {
       const Json& e = (*v)[i];
-      if (!is_integer(e) || e.get<double>() < static_cast<double>(min)) {
+      if (!is_integer(e) || e.get<double>() < static_cast<double>(min) ||
+          e.get<double>() > static_cast<double>(model_limits::kMaxDimension)) {
         diagnostics_->add(file_, pointer_of(key) + "/" + std::to_string(i),
                           "expected " + expectation(min) + ", got " + describe_json(e));
         continue;
@@ -104,6 +106,10 @@ private:
   std::int64_t checked_integer(std::string_view key, const Json& v, std::int64_t min, std::int64_t fallback) const {
     if (!is_integer(v) || v.get<double>() < static_cast<double>(min)) {
       error(key, "expected " + expectation(min) + ", got " + describe_json(v));
+      return fallback;
+    }
+    if (const std::int64_t max = model_limits::hf_integer_limit(key); v.get<double>() > static_cast<double>(max)) {
+      error(key, "expected " + expectation(min) + " of at most " + std::to_string(max) + ", got " + describe_json(v));
       return fallback;
     }
     return static_cast<std::int64_t>(v.get<double>());

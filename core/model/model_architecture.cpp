@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/model_limits.hpp"
+
 namespace moescope {
 
 namespace {
+
+using namespace model_limits;
 
 const std::vector<std::string>& attention_kind_names() {
   static const std::vector<std::string> names = {"mha", "gqa", "mla"};
@@ -29,11 +33,11 @@ std::string str(std::int64_t v) {
 MlaDims read_mla(JsonObjectReader r) {
   MlaDims d;
   if (!r.valid()) return d;
-  d.q_lora_rank = r.integer("q_lora_rank", NumberRule::non_negative);
-  d.kv_lora_rank = r.integer("kv_lora_rank");
-  d.qk_nope_head_dim = r.integer("qk_nope_head_dim");
-  d.qk_rope_head_dim = r.integer("qk_rope_head_dim");
-  d.v_head_dim = r.integer("v_head_dim");
+  d.q_lora_rank = r.integer_in("q_lora_rank", 0, kMaxDimension);
+  d.kv_lora_rank = r.integer_in("kv_lora_rank", 1, kMaxDimension);
+  d.qk_nope_head_dim = r.integer_in("qk_nope_head_dim", 1, kMaxDimension);
+  d.qk_rope_head_dim = r.integer_in("qk_rope_head_dim", 1, kMaxDimension);
+  d.v_head_dim = r.integer_in("v_head_dim", 1, kMaxDimension);
   r.finish();
   return d;
 }
@@ -43,8 +47,8 @@ AttentionSpec read_attention(JsonObjectReader r) {
   if (!r.valid()) return a;
   std::string kind = r.choice("kind", attention_kind_names());
   if (auto k = parse_attention_kind(kind)) a.kind = *k;
-  a.num_heads = r.integer("num_heads");
-  a.num_kv_heads = r.integer("num_kv_heads");
+  a.num_heads = r.integer_in("num_heads", 1, kMaxDimension);
+  a.num_kv_heads = r.integer_in("num_kv_heads", 1, kMaxDimension);
   bool mla = kind == "mla";
   if (mla) {
     if (r.has("head_dim"))
@@ -52,7 +56,7 @@ AttentionSpec read_attention(JsonObjectReader r) {
     r.accept("head_dim");
     a.mla = read_mla(r.object("mla"));
   } else {
-    a.head_dim = r.integer("head_dim");
+    a.head_dim = r.integer_in("head_dim", 1, kMaxDimension);
     if (r.has("mla")) r.error("mla", "only allowed with kind \"mla\"");
     r.accept("mla");
   }
@@ -60,7 +64,7 @@ AttentionSpec read_attention(JsonObjectReader r) {
   a.o_bias = r.boolean_or("o_bias", false);
   a.attention_sinks = r.boolean_or("attention_sinks", false);
   if (auto n = parse_qk_norm(r.choice_or("qk_norm", qk_norm_names(), "none"))) a.qk_norm = *n;
-  a.sliding_window_tokens = r.integer_or("sliding_window_tokens", 0, NumberRule::non_negative);
+  a.sliding_window_tokens = r.integer_in_or("sliding_window_tokens", 0, 0, kMaxDimension);
   if (const Json* pattern = r.raw("sliding_window_pattern")) {
     if (!pattern->is_array()) {
       r.error("sliding_window_pattern", "expected an array of true/false, got " + describe_json(*pattern));
@@ -94,17 +98,17 @@ AttentionSpec read_attention(JsonObjectReader r) {
 MoeSpec read_moe(JsonObjectReader r) {
   MoeSpec m;
   if (!r.valid()) return m;
-  m.num_routed_experts = r.integer("num_routed_experts");
-  m.top_k = r.integer("top_k");
-  m.expert_intermediate_size = r.integer("expert_intermediate_size");
-  m.num_shared_experts = r.integer_or("num_shared_experts", 0, NumberRule::non_negative);
-  m.shared_expert_intermediate_size = r.integer_or("shared_expert_intermediate_size", 0, NumberRule::non_negative);
-  m.num_groups = r.integer_or("num_groups", 1);
-  m.groups_per_token = r.integer_or("groups_per_token", 1);
+  m.num_routed_experts = r.integer_in("num_routed_experts", 1, kMaxExperts);
+  m.top_k = r.integer_in("top_k", 1, kMaxExperts);
+  m.expert_intermediate_size = r.integer_in("expert_intermediate_size", 1, kMaxDimension);
+  m.num_shared_experts = r.integer_in_or("num_shared_experts", 0, 0, kMaxExperts);
+  m.shared_expert_intermediate_size = r.integer_in_or("shared_expert_intermediate_size", 0, 0, kMaxDimension);
+  m.num_groups = r.integer_in_or("num_groups", 1, 1, kMaxExperts);
+  m.groups_per_token = r.integer_in_or("groups_per_token", 1, 1, kMaxExperts);
   m.expert_bias = r.boolean_or("expert_bias", false);
   m.router_bias = r.boolean_or("router_bias", false);
-  m.first_dense_layers = r.integer_or("first_dense_layers", 0, NumberRule::non_negative);
-  m.layer_interval = r.integer_or("layer_interval", 1);
+  m.first_dense_layers = r.integer_in_or("first_dense_layers", 0, 0, kMaxLayers);
+  m.layer_interval = r.integer_in_or("layer_interval", 1, 1, kMaxLayers);
   r.finish();
 
   if (m.num_routed_experts > 0 && m.top_k > m.num_routed_experts)
@@ -222,16 +226,16 @@ ModelArchitecture read_model(const Json& json, const std::string& file, Diagnost
   if (r.has("source") && json["source"].is_string() && m.source.empty())
     r.error("source", "expected a non-empty string saying where the architecture came from");
 
-  m.num_layers = r.integer("num_layers");
-  m.hidden_size = r.integer("hidden_size");
-  m.vocab_size = r.integer("vocab_size");
+  m.num_layers = r.integer_in("num_layers", 1, kMaxLayers);
+  m.hidden_size = r.integer_in("hidden_size", 1, kMaxDimension);
+  m.vocab_size = r.integer_in("vocab_size", 1, kMaxDimension);
   m.tie_word_embeddings = r.boolean("tie_word_embeddings");
-  m.dense_intermediate_size = r.integer("dense_intermediate_size", NumberRule::non_negative);
+  m.dense_intermediate_size = r.integer_in("dense_intermediate_size", 0, kMaxDimension);
   m.gated_ffn = r.boolean("gated_ffn");
   if (auto t = parse_data_type(r.choice("weight_dtype", data_type_names()))) m.weight_dtype = *t;
   m.attention = read_attention(r.object("attention"));
   if (auto moe = r.object_if_present("moe")) m.moe = read_moe(*moe);
-  m.mtp_layers = r.integer_or("mtp_layers", 0, NumberRule::non_negative);
+  m.mtp_layers = r.integer_in_or("mtp_layers", 0, 0, kMaxLayers);
   if (auto published = r.object_if_present("published")) {
     if (published->valid()) m.published = read_published(*published);
   }

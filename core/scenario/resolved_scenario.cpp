@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "scenario/scenario_limits.hpp"
+
 namespace moescope {
 
 namespace {
@@ -102,6 +104,14 @@ ResolvedScenario resolve_scenario(const Scenario& scenario, const HardwareDataba
                      "), got " + str(d.gpus_per_node) + " (a node in moescope is one scale-up domain)");
   if (r.gpus_per_node <= 0) r.gpus_per_node = 1;
   r.total_gpus = r.nodes * r.gpus_per_node;
+  if (r.total_gpus > scenario_limits::kMaxGpus)
+    problems.add(file, "/deployment/nodes",
+                 "expected at most " + str(scenario_limits::kMaxGpus) + " GPUs in all, got " + str(r.nodes) +
+                     " nodes of " + str(r.gpus_per_node) + " GPUs");
+  // Checked here, not left to the network model: several nodes need a fabric between them.
+  if (have_system && r.nodes > 1 && !out.system.scale_out_interconnect)
+    problems.add(file, "/deployment/nodes",
+                 "expected 1 node: system \"" + scenario.system + "\" has no scale-out network, got " + str(r.nodes));
   r.pp = d.pp;
   r.attention_tp = d.attention_tp;
   r.moe_tp = d.moe_tp;

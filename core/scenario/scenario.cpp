@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "hw/field_ranges.hpp"
+#include "scenario/scenario_limits.hpp"
 #include "util/name_style.hpp"
 
 namespace moescope {
@@ -47,6 +49,8 @@ const std::vector<std::string> kLinkOverrideKeys = {"link_bandwidth_per_directio
 
 namespace {
 
+using namespace scenario_limits;
+
 // A parallel degree that follows the GPU count: "auto" or left out reads as 0, derived when the scenario is resolved.
 std::int64_t degree_or_auto(JsonObjectReader& r, std::string_view key) {
   if (const Json* v = r.raw(key); v && v->is_string()) {
@@ -54,7 +58,14 @@ std::int64_t degree_or_auto(JsonObjectReader& r, std::string_view key) {
       r.error(key, "expected a positive integer or \"auto\", got " + describe_json(*v));
     return 0;
   }
-  return r.integer_or(key, 0);
+  return r.integer_in_or(key, 0, 1, kMaxGpus);
+}
+
+// An override takes the same range as the hwdb figure it replaces.
+double read_hardware_figure(JsonObjectReader& r, const std::string& key) {
+  const FieldRange* range = hardware_field_range(key);
+  if (range == nullptr) throw std::logic_error("no range for hardware field " + key);
+  return r.value_in(key, *range);
 }
 
 } // namespace
@@ -73,33 +84,25 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
     if (hw->has("accelerator")) s.overrides.accelerator = hw->string("accelerator");
     if (auto acc = hw->object_if_present("accelerator_fields"); acc && acc->valid()) {
       for (const auto& key : kAcceleratorOverrideKeys)
-        if (acc->has(key)) s.overrides.accelerator_fields[key] = acc->number(key, NumberRule::positive);
+        if (acc->has(key)) s.overrides.accelerator_fields[key] = read_hardware_figure(*acc, key);
       if (auto peaks = acc->object_if_present("peak_dense_flop_per_s"); peaks && peaks->valid()) {
         for (const auto& t : data_type_names())
           if (peaks->has(t))
-            s.overrides.accelerator_fields["peak_dense_flop_per_s/" + t] = peaks->number(t, NumberRule::positive);
+            s.overrides.accelerator_fields["peak_dense_flop_per_s/" + t] = peaks->value_in(t, hw_range::flop_per_s);
         peaks->finish();
       }
       acc->finish();
     }
     if (auto up = hw->object_if_present("scale_up"); up && up->valid()) {
       for (const auto& key : kLinkOverrideKeys)
-        if (up->has(key))
-          s.overrides.scale_up_fields[key] =
-              up->number(key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
-                              : key == "latency_seconds"             ? NumberRule::non_negative
-                                                                     : NumberRule::positive);
+        if (up->has(key)) s.overrides.scale_up_fields[key] = read_hardware_figure(*up, key);
       up->finish();
     }
     if (auto out = hw->object_if_present("scale_out"); out && out->valid()) {
       std::vector<std::string> keys = kLinkOverrideKeys;
       keys.push_back("nics_per_accelerator");
       for (const auto& key : keys)
-        if (out->has(key))
-          s.overrides.scale_out_fields[key] =
-              out->number(key, key == "achievable_bandwidth_fraction" ? NumberRule::fraction
-                               : key == "latency_seconds"             ? NumberRule::non_negative
-                                                                      : NumberRule::positive);
+        if (out->has(key)) s.overrides.scale_out_fields[key] = read_hardware_figure(*out, key);
       out->finish();
     }
     hw->finish();
@@ -109,23 +112,23 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
     JsonObjectReader d = r.object("deployment");
     if (d.valid()) {
       auto& dep = s.deployment;
-      dep.nodes = d.integer("nodes");
-      dep.gpus_per_node = d.integer_or("gpus_per_node", 0);
+      dep.nodes = d.integer_in("nodes", 1, kMaxGpus);
+      dep.gpus_per_node = d.integer_in_or("gpus_per_node", 0, 1, kMaxGpusPerNode);
       if (auto a = d.object_if_present("attention"); a && a->valid()) {
-        dep.attention_tp = a->integer_or("tp", 1);
+        dep.attention_tp = a->integer_in_or("tp", 1, 1, kMaxGpus);
         dep.attention_dp = degree_or_auto(*a, "dp");
         a->finish();
       }
       if (auto m = d.object_if_present("moe"); m && m->valid()) {
         dep.moe_ep = degree_or_auto(*m, "ep");
-        dep.moe_tp = m->integer_or("tp", 1);
+        dep.moe_tp = m->integer_in_or("tp", 1, 1, kMaxGpus);
         m->finish();
       }
-      dep.pp = d.integer_or("pp", 1);
+      dep.pp = d.integer_in_or("pp", 1, 1, kMaxGpus);
       if (auto dis = d.object_if_present("disaggregation"); dis && dis->valid()) {
         dep.disaggregated = dis->boolean_or("enabled", true);
-        dep.prefill_nodes = dis->integer("prefill_nodes");
-        dep.decode_nodes = dis->integer("decode_nodes");
+        dep.prefill_nodes = dis->integer_in("prefill_nodes", 1, kMaxGpus);
+        dep.decode_nodes = dis->integer_in("decode_nodes", 1, kMaxGpus);
         dis->finish();
       }
       d.finish();
@@ -138,10 +141,10 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
       auto& wl = s.workload;
       std::string phase = w.choice_or("phase", {"prefill", "decode", "both"}, "decode");
       wl.phase = phase == "prefill" ? Phase::prefill : phase == "both" ? Phase::both : Phase::decode;
-      wl.batch_per_gpu = w.integer_or("batch_per_gpu", 1);
-      wl.prefill_tokens_per_gpu = w.integer_or("prefill_tokens_per_gpu", 0, NumberRule::non_negative);
-      wl.input_tokens = w.integer("input_tokens");
-      wl.output_tokens = w.integer_or("output_tokens", 1);
+      wl.batch_per_gpu = w.integer_in_or("batch_per_gpu", 1, 1, kMaxBatchPerGpu);
+      wl.prefill_tokens_per_gpu = w.integer_in_or("prefill_tokens_per_gpu", 0, 0, kMaxTokens);
+      wl.input_tokens = w.integer_in("input_tokens", 1, kMaxTokens);
+      wl.output_tokens = w.integer_in_or("output_tokens", 1, 1, kMaxTokens);
       wl.kv_cache_hit_rate = w.number_or("kv_cache_hit_rate", 0.0, NumberRule::fraction);
       if (auto dt = w.object_if_present("dtypes"); dt && dt->valid()) {
         wl.dtypes.weights = read_dtype(*dt, "weights", DataType::bf16);
@@ -160,7 +163,7 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
     s.routing.group_limited = rt->boolean_or("group_limited", true);
     if (kind == "power-law") {
       s.routing.kind = RoutingKind::power_law;
-      s.routing.power_law_exponent = rt->number("exponent", NumberRule::non_negative);
+      s.routing.power_law_exponent = rt->number_in("exponent", 0, kMaxPowerLawExponent);
     } else if (kind == "trace") {
       s.routing.kind = RoutingKind::trace;
       s.routing.trace_file = rt->string("file");
@@ -180,12 +183,14 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
 
   if (auto pl = r.object_if_present("placement"); pl && pl->valid()) {
     s.placement.strategy = canonical_name(pl->string_or("strategy", "linear"));
-    s.placement.expert_slots_per_gpu = pl->integer_or("expert_slots_per_gpu", 0, NumberRule::non_negative);
-    if (const Json* opts = pl->raw("options")) {
-      if (!opts->is_object())
-        pl->error("options", "expected an object, got " + describe_json(*opts));
-      else
-        s.placement.options = *opts;
+    s.placement.expert_slots_per_gpu = pl->integer_in_or("expert_slots_per_gpu", 0, 0, kMaxExpertSlotsPerGpu);
+    if (auto o = pl->object_if_present("options"); o && o->valid()) {
+      PlacementFitSettings& f = s.placement.options;
+      f.balance_cap = o->number_in_or("balance_cap", f.balance_cap, 1, 100);
+      f.node_load_cap = o->number_in_or("node_load_cap", f.node_load_cap, 1, 100);
+      f.seed = static_cast<std::uint64_t>(o->integer_in_or("seed", 0, 0, std::int64_t(1) << 53));
+      f.eplb_groups = o->integer_in_or("eplb_groups", 0, 0, kMaxGpus);
+      o->finish();
     }
     pl->finish();
   }
@@ -237,7 +242,13 @@ Json scenario_to_json(const Scenario& s) {
     routing["format"] = s.routing.trace_format;
   }
   j["routing"] = routing;
-  j["placement"] = {{"strategy", s.placement.strategy}, {"options", s.placement.options}};
+  Json options = Json::object();
+  const PlacementFitSettings defaults, &f = s.placement.options;
+  if (f.balance_cap != defaults.balance_cap) options["balance_cap"] = f.balance_cap;
+  if (f.node_load_cap != defaults.node_load_cap) options["node_load_cap"] = f.node_load_cap;
+  if (f.seed != defaults.seed) options["seed"] = f.seed;
+  if (f.eplb_groups != defaults.eplb_groups) options["eplb_groups"] = f.eplb_groups;
+  j["placement"] = {{"strategy", s.placement.strategy}, {"options", options}};
   if (s.placement.expert_slots_per_gpu > 0) j["placement"]["expert_slots_per_gpu"] = s.placement.expert_slots_per_gpu;
   Json hw = Json::object();
   if (s.overrides.accelerator) hw["accelerator"] = *s.overrides.accelerator;

@@ -59,10 +59,19 @@ struct RoutingSpec {
   bool group_limited = true;
 };
 
+// Settings of a placement fit, read strictly: one set for every strategy, each using those it needs. The defaults
+// are placement::FitOptions' (tested).
+struct PlacementFitSettings {
+  double balance_cap = 1.10;    // homing: weighted requests per node <= cap x mean
+  double node_load_cap = 1.05;  // strategies that bound it: expert load per node <= cap x mean
+  std::uint64_t seed = 0;       // k-means initialisation and anything random
+  std::int64_t eplb_groups = 0; // EPLB hierarchical: expert groups (0 = one per node)
+};
+
 struct PlacementSpec {
   std::string strategy = "linear";
   std::int64_t expert_slots_per_gpu = 0; // 0 = routed experts / EP (must divide); more than that = redundant slots
-  Json options = Json::object();         // strategy-specific settings, checked by the strategy
+  PlacementFitSettings options;
 };
 
 // Overrides of hardware figures (plain numbers in SI units; the report marks them as scenario overrides).

@@ -132,9 +132,16 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
             g.error("stop", "expected stop >= start (" + number_text(start) + "), got " + number_text(stop));
           else if ((stop - start) / step > 1e6)
             g.error("step", "expected at most 1,000,000 values in the range");
-          else
-            for (double x = start; x <= stop + 1e-9 * std::abs(step); x += step)
-              axis.values.push_back({json_number(x)});
+          else if (start + step == start || stop - step == stop)
+            // x += step would not advance: the step is below the spacing of doubles at this magnitude.
+            g.error("step", "expected a step that changes " + number_text(std::max(std::abs(start), std::abs(stop))) +
+                                " in double precision, got " + number_text(step));
+          else {
+            // Counted, not accumulated: the loop provably ends, and values do not drift by rounding.
+            const auto count = static_cast<std::size_t>(std::floor((stop - start) / step + 1e-9)) + 1;
+            for (std::size_t k = 0; k < count; ++k)
+              axis.values.push_back({json_number(start + static_cast<double>(k) * step)});
+          }
         }
       } else {
         JsonObjectReader g = a.object("geometric");
@@ -185,7 +192,7 @@ SweepSpec read_sweep(const Json& json, const std::string& file, Diagnostics& dia
       }
   }
   spec.details = r.boolean_or("details", false);
-  spec.threads = r.integer_or("threads", 0, NumberRule::non_negative);
+  spec.threads = r.integer_in_or("threads", 0, 0, 1024); // 0: one per core
   spec.output = r.string_or("output", "");
   if (!spec.output.empty() && !file.empty() && file != "<inline>" && std::filesystem::path(spec.output).is_relative())
     spec.output = (std::filesystem::path(file).parent_path() / spec.output).string();

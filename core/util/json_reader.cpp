@@ -1,6 +1,7 @@
 #include "util/json_reader.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +22,11 @@ std::string line_and_column(const std::string& text, std::size_t byte) {
     }
   }
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+std::string too_large(std::uintmax_t bytes) {
+  return "the file has " + std::to_string(bytes) + " bytes; moescope reads JSON files of at most " +
+         std::to_string(kMaxJsonFileBytes) + " bytes";
 }
 
 std::string format_number(double v) {
@@ -80,8 +86,47 @@ std::string describe_json(const Json& value) {
 }
 
 std::optional<Json> parse_json_text(const std::string& text, const std::string& file_label, Diagnostics& diagnostics) {
+  if (text.size() > kMaxJsonFileBytes) {
+    diagnostics.add(file_label, "", too_large(text.size()));
+    return std::nullopt;
+  }
+  // Nesting is bounded while parsing: the parsed value is later copied and destroyed recursively, so a 10^6-deep
+  // array would overflow the stack.
+  std::size_t deepest_byte = 0;
+  const auto bound_depth = [&](int depth, Json::parse_event_t event, Json&) {
+    if (depth > kMaxJsonDepth &&
+        (event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start))
+      throw std::length_error("nesting");
+    return true;
+  };
   try {
-    return Json::parse(text);
+    return Json::parse(text, bound_depth);
+  } catch (const std::length_error&) {
+    // The byte of the first opening bracket deeper than the limit, for the line and column.
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (in_string) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > kMaxJsonDepth) {
+          deepest_byte = i + 1;
+          break;
+        }
+      } else if (c == ']' || c == '}') {
+        --depth;
+      }
+    }
+    diagnostics.add(file_label, line_and_column(text, deepest_byte),
+                    "malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
+                        " arrays or objects (moescope's formats need fewer than 10)");
+    return std::nullopt;
   } catch (const Json::out_of_range& e) {
     // e.g. a number too large for a double ("27E1532"): bad input, not a crash.
     diagnostics.add(file_label, "", std::string("malformed JSON: ") + e.what());
@@ -97,6 +142,16 @@ std::optional<Json> parse_json_text(const std::string& text, const std::string& 
 }
 
 std::optional<Json> read_json_file(const std::string& path, Diagnostics& diagnostics) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diagnostics.add(path, "", "expected a JSON file, got a directory");
+    return std::nullopt;
+  }
+  // Refused before reading: a 100 MB file would otherwise cost gigabytes as a parsed value.
+  if (const auto bytes = std::filesystem::file_size(path, ec); !ec && bytes > kMaxJsonFileBytes) {
+    diagnostics.add(path, "", too_large(bytes));
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diagnostics.add(path, "", "cannot open file for reading");
@@ -252,7 +307,72 @@ std::int64_t JsonObjectReader::integer(std::string_view key, NumberRule rule) {
     error(key, "expected " + expected + ", got " + format_number(d));
     return 0;
   }
+  // Beyond 2^53 a JSON number is no longer an exact integer here, and converting one at or above 2^63 is undefined.
+  if (std::fabs(d) > kMaxJsonInteger) {
+    error(key, "expected " + expected + " of magnitude at most 2^53, got " + format_number(d));
+    return 0;
+  }
   return static_cast<std::int64_t>(d);
+}
+
+namespace {
+
+std::string range_text(const char* kind, const std::string& min, const std::string& max) {
+  return std::string(kind) + " in [" + min + ", " + max + "]";
+}
+
+} // namespace
+
+double JsonObjectReader::value_in(std::string_view key, const FieldRange& range) {
+  return range.integer ? static_cast<double>(integer_in(key, static_cast<std::int64_t>(range.min),
+                                                        static_cast<std::int64_t>(range.max)))
+                       : number_in(key, range.min, range.max);
+}
+
+double JsonObjectReader::number_in(std::string_view key, double min, double max) {
+  const std::string expected = range_text("a number", format_number(min), format_number(max));
+  const Json* v = find(key, true, expected.c_str());
+  if (!v) return min;
+  if (!v->is_number()) {
+    error(key, "expected " + expected + ", got " + describe_json(*v));
+    return min;
+  }
+  const double d = v->get<double>();
+  if (!(d >= min && d <= max)) { // also refuses NaN
+    error(key, "expected " + expected + ", got " + format_number(d));
+    return min;
+  }
+  return d;
+}
+
+double JsonObjectReader::number_in_or(std::string_view key, double fallback, double min, double max) {
+  if (!has(key)) {
+    accept(key);
+    return fallback;
+  }
+  return number_in(key, min, max);
+}
+
+std::int64_t JsonObjectReader::integer_in(std::string_view key, std::int64_t min, std::int64_t max) {
+  const std::string expected = range_text("an integer", std::to_string(min), std::to_string(max));
+  const Json* v = find(key, true, expected.c_str());
+  if (!v) return min;
+  const bool integral = v->is_number() && std::floor(v->get<double>()) == v->get<double>();
+  const double d = integral ? v->get<double>() : 0.0;
+  if (!integral || !(d >= double(min) && d <= double(max))) {
+    error(key, "expected " + expected + ", got " + (integral ? format_number(d) : describe_json(*v)));
+    return min;
+  }
+  return static_cast<std::int64_t>(d);
+}
+
+std::int64_t JsonObjectReader::integer_in_or(std::string_view key, std::int64_t fallback, std::int64_t min,
+                                             std::int64_t max) {
+  if (!has(key)) {
+    accept(key);
+    return fallback;
+  }
+  return integer_in(key, min, max);
 }
 
 std::int64_t JsonObjectReader::integer_or(std::string_view key, std::int64_t fallback, NumberRule rule) {

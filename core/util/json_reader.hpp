@@ -18,6 +18,12 @@ namespace moescope {
 
 using Json = nlohmann::json;
 
+// Limits of every JSON input: its size, its nesting (moescope's formats nest fewer than 10 levels) and the magnitude
+// of an integer field (exact in a double up to 2^53).
+inline constexpr std::size_t kMaxJsonFileBytes = std::size_t(64) << 20;
+inline constexpr int kMaxJsonDepth = 64;
+inline constexpr double kMaxJsonInteger = 9007199254740992.0;
+
 // Reads and parses a JSON file. On a missing file or a syntax error, records a diagnostic naming the line and
 // column and returns std::nullopt.
 std::optional<Json> read_json_file(const std::string& path, Diagnostics& diagnostics);
@@ -26,6 +32,14 @@ std::optional<Json> parse_json_text(const std::string& text, const std::string& 
 
 // Describes a JSON value's type for messages: "a string", "the number -3", "an array", ...
 std::string describe_json(const Json& value);
+
+// A field's documented range (docs/scenario-format.md, docs/hwdb-schema.md): what the quantity can mean, and what the
+// model can evaluate in bounded time and memory.
+struct FieldRange {
+  double min;
+  double max;
+  bool integer = false;
+};
 
 enum class NumberRule { any, non_negative, positive, fraction /* [0, 1] */ };
 
@@ -52,6 +66,13 @@ public:
   double number_or(std::string_view key, double fallback, NumberRule rule = NumberRule::any);
   std::int64_t integer(std::string_view key, NumberRule rule = NumberRule::positive);
   std::int64_t integer_or(std::string_view key, std::int64_t fallback, NumberRule rule = NumberRule::positive);
+
+  // A number or integer that must lie in [min, max]; on a problem, a diagnostic and `min`.
+  double value_in(std::string_view key, const FieldRange& range);
+  double number_in(std::string_view key, double min, double max);
+  double number_in_or(std::string_view key, double fallback, double min, double max);
+  std::int64_t integer_in(std::string_view key, std::int64_t min, std::int64_t max);
+  std::int64_t integer_in_or(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max);
 
   bool boolean(std::string_view key);
   bool boolean_or(std::string_view key, bool fallback);

@@ -20,12 +20,12 @@ def test_unknown_key_is_an_error(run):
 
 def test_missing_field(run):
     r = run("eval", BAD / "missing_field.json")
-    expect_error(r, "missing_field.json", "/deployment/nodes", "missing required field", "integer > 0")
+    expect_error(r, "missing_field.json", "/deployment/nodes", "missing required field", "integer in [1, 131072]")
 
 
 def test_wrong_type(run):
     r = run("eval", BAD / "wrong_type.json")
-    expect_error(r, "/deployment/nodes", 'expected an integer > 0, got the string "eight"')
+    expect_error(r, "/deployment/nodes", 'expected an integer in [1, 131072], got the string "eight"')
 
 
 def test_negative_and_zero_sizes_all_reported(run):
@@ -80,7 +80,7 @@ def test_out_of_range_fraction_and_missing_exponent(run):
 
 def test_fractional_count(run):
     r = run("eval", BAD / "fractional_nodes.json")
-    expect_error(r, "/deployment/nodes", "integer > 0, got the number 2.5")
+    expect_error(r, "/deployment/nodes", "integer in [1, 131072], got the number 2.5")
 
 
 def test_missing_scenario_file(run):
@@ -94,7 +94,7 @@ def test_hwdb_problems_all_reported(run):
         r,
         "gpu-x.json: /name",  # name does not match the file
         "/peak_dense_flop_per_s/bf16/source: missing required field",
-        "/hbm_capacity_bytes/value: expected a number > 0, got -1",
+        "/hbm_capacity_bytes/value: expected a number in [1e+06, 1e+14], got -1",
         "/hbm_bandwidth_bytes_per_s/source: expected a non-empty source",
         "/hbm_speed: unknown field",
         "box.json: /node/scale_up/topology",

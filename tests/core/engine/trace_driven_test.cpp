@@ -3,6 +3,7 @@
 
 #include "engine/step_model.hpp"
 #include "engine_test_support.hpp"
+#include "placement/strategy.hpp"
 
 using namespace moescope;
 using namespace moescope::engine_test;
@@ -69,4 +70,34 @@ TEST(TraceDriven, MismatchedTraceIsAnInputError) {
   want_trace.routing_source = "trace";
   Json k = v2_lite("linear", {{"kind", "uniform"}});
   EXPECT_THROW(evaluate_phase(resolve_json(k), Phase::decode, want_trace), InputError);
+}
+
+TEST(TraceDriven, PlacementOptionsReachTheFitAndAreReadStrictly) {
+  // The scenario's defaults are the placement library's: a scenario without options fits what `place` fits.
+  const PlacementFitSettings settings;
+  const placement::FitOptions fit;
+  EXPECT_EQ(settings.balance_cap, fit.balance_cap);
+  EXPECT_EQ(settings.node_load_cap, fit.node_load_cap);
+  EXPECT_EQ(settings.seed, fit.seed);
+  EXPECT_EQ(settings.eplb_groups, fit.eplb_groups);
+
+  const std::string file = std::string(MOESCOPE_TEST_DATA_DIR) + "/traces/scenario.json";
+  const Json trace_routing = {{"kind", "trace"}, {"file", "deepseek-v2-lite-chat-20.mst"}};
+  EngineConfig cfg;
+  cfg.trace_steps = 2;
+  Json loose = v2_lite("joint-minmax", trace_routing);
+  Json tight = loose;
+  tight["placement"]["options"] = {{"node_load_cap", 1.0}, {"balance_cap", 1.0}};
+  loose["placement"]["options"] = {{"node_load_cap", 3.0}, {"balance_cap", 3.0}};
+  const PhaseResult a = evaluate_phase(resolve_json(tight, file), Phase::decode, cfg);
+  const PhaseResult b = evaluate_phase(resolve_json(loose, file), Phase::decode, cfg);
+  // Caps this far apart change the plan, so the options reached the fit (and the memo keys tell them apart).
+  EXPECT_NE(a.moe.busiest_gpu_expert_tokens, b.moe.busiest_gpu_expert_tokens);
+
+  Json typo = v2_lite("linear", trace_routing);
+  typo["placement"]["options"] = {{"balance_cpa", 1.2}};
+  Diagnostics d;
+  read_scenario(typo, "typo.json", d);
+  ASSERT_EQ(d.size(), 1u) << d.to_string();
+  EXPECT_EQ(d.items()[0].location, "/placement/options/balance_cpa");
 }

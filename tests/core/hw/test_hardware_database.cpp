@@ -64,7 +64,8 @@ TEST(HardwareDatabase, ReportsEveryProblemOfABadTree) {
   HardwareDatabase::load(std::string(MOESCOPE_TEST_DATA_DIR) + "/bad-root/hwdb", diags);
   std::string all = diags.to_string();
   EXPECT_GE(diags.size(), 7u) << all;
-  EXPECT_NE(all.find("/hbm_capacity_bytes/value: expected a number > 0, got -1"), std::string::npos) << all;
+  EXPECT_NE(all.find("/hbm_capacity_bytes/value: expected a number in [1e+06, 1e+14], got -1"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("/hbm_speed: unknown field"), std::string::npos) << all;
   EXPECT_NE(all.find("unknown interconnect \"warp-link\""), std::string::npos) << all;
 }
@@ -73,8 +74,23 @@ TEST(Quantity, RequiresSourceAndRange) {
   Json j = Json::parse(R"({"q": {"value": 0, "source": ""}, "r": {"value": 1}})");
   Diagnostics diags;
   JsonObjectReader reader(j, "x.json", "", diags);
-  read_quantity(reader, "q", NumberRule::positive);
-  read_quantity(reader, "r", NumberRule::positive);
-  read_quantity(reader, "s", NumberRule::positive);
+  read_quantity(reader, "q", hw_range::power_watts);
+  read_quantity(reader, "r", hw_range::power_watts);
+  read_quantity(reader, "s", hw_range::power_watts);
   EXPECT_EQ(diags.size(), 4u) << diags.to_string();
+}
+
+TEST(Quantity, IntegerFiguresRefuseFractionsAndHugeValues) {
+  // hwdb accepted 7.5 GPUs per node and a scale-up domain of 2^63 (issue 19).
+  Json j = Json::parse(R"({"a": {"value": 7.5, "source": "s"}, "b": {"value": 9.3e18, "source": "s"},
+                           "c": {"value": 8, "source": "s"}})");
+  Diagnostics diags;
+  JsonObjectReader reader(j, "x.json", "/node", diags);
+  read_quantity(reader, "a", hw_range::accelerators_per_node);
+  read_quantity(reader, "b", hw_range::scale_up_domain_size);
+  EXPECT_EQ(read_quantity(reader, "c", hw_range::accelerators_per_node).value, 8.0);
+  ASSERT_EQ(diags.size(), 2u) << diags.to_string();
+  EXPECT_EQ(diags.items()[0].location, "/node/a/value");
+  EXPECT_NE(diags.items()[0].message.find("an integer in [1, 1024], got the number 7.5"), std::string::npos);
+  EXPECT_NE(diags.items()[1].message.find("an integer in [1, 131072]"), std::string::npos);
 }

@@ -161,7 +161,7 @@ TEST(ModelArchitectureErrors, MissingFields) {
   j.erase("hidden_size");
   j["attention"].erase("head_dim");
   j["moe"].erase("top_k");
-  expect_problem(j, "/hidden_size", "missing required field; expected an integer > 0");
+  expect_problem(j, "/hidden_size", "missing required field; expected an integer in [1, 16777216]");
   expect_problem(j, "/attention/head_dim", "missing required field");
   expect_problem(j, "/moe/top_k", "missing required field");
 }
@@ -173,7 +173,7 @@ TEST(ModelArchitectureErrors, WrongTypes) {
   j["attention"]["kind"] = "mqa";
   j["weight_dtype"] = "int3";
   j["attention"]["sliding_window_pattern"] = Json::array({true, 1});
-  expect_problem(j, "/num_layers", "expected an integer > 0, got the string \"61\"");
+  expect_problem(j, "/num_layers", "expected an integer in [1, 4096], got the string \"61\"");
   expect_problem(j, "/gated_ffn", "expected true or false");
   expect_problem(j, "/attention/kind", "expected one of \"mha\", \"gqa\", \"mla\"");
   expect_problem(j, "/weight_dtype", "\"int3\"");
@@ -185,9 +185,9 @@ TEST(ModelArchitectureErrors, ZeroAndNegativeSizes) {
   j["hidden_size"] = 0;
   j["moe"]["num_routed_experts"] = -8;
   j["dense_intermediate_size"] = -1;
-  expect_problem(j, "/hidden_size", "expected an integer > 0, got 0");
-  expect_problem(j, "/moe/num_routed_experts", "expected an integer > 0, got -8");
-  expect_problem(j, "/dense_intermediate_size", "expected an integer >= 0");
+  expect_problem(j, "/hidden_size", "expected an integer in [1, 16777216], got 0");
+  expect_problem(j, "/moe/num_routed_experts", "expected an integer in [1, 65536], got -8");
+  expect_problem(j, "/dense_intermediate_size", "expected an integer in [0, 16777216]");
 }
 
 TEST(ModelArchitectureErrors, TopKAboveExperts) {

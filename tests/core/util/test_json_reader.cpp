@@ -81,3 +81,50 @@ TEST(JsonReader, HugeNumberIsAnErrorNotACrash) {
   ASSERT_EQ(diags.size(), 1u);
   EXPECT_NE(diags.items()[0].message.find("malformed JSON"), std::string::npos);
 }
+
+TEST(JsonReader, DeepNestingIsAnErrorNotAStackOverflow) {
+  // A 10^6-deep array crashed the copies and destructors of the parsed value (issue 19).
+  const std::string deep = "{\"engine\": " + std::string(1000000, '[') + std::string(1000000, ']') + "}";
+  Diagnostics diags;
+  EXPECT_FALSE(parse_json_text(deep, "deep.json", diags).has_value());
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags.items()[0].file, "deep.json");
+  // The first bracket past the limit: the object's brace is level 1, so it is the 64th '['.
+  EXPECT_EQ(diags.items()[0].location, "line 1, column " + std::to_string(11 + kMaxJsonDepth));
+  EXPECT_NE(diags.items()[0].message.find("nested deeper than 64"), std::string::npos);
+  // At the limit it parses.
+  const std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(parse_json_text(ok, "ok.json", diags).has_value());
+  EXPECT_EQ(diags.size(), 1u);
+}
+
+TEST(JsonReader, BracketsInStringsDoNotCountAsNesting) {
+  Diagnostics diags;
+  const std::string text = "{\"a\": \"" + std::string(200, '[') + "\\\"\"}";
+  EXPECT_TRUE(parse_json_text(text, "s.json", diags).has_value());
+  EXPECT_TRUE(diags.empty());
+}
+
+TEST(JsonReader, OversizedFileIsRefusedBeforeParsing) {
+  Diagnostics diags;
+  EXPECT_FALSE(parse_json_text(std::string(kMaxJsonFileBytes + 1, ' '), "big.json", diags).has_value());
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_NE(diags.items()[0].message.find("at most 67108864 bytes"), std::string::npos);
+}
+
+TEST(JsonReader, IntegersBeyondTwoToThe53AreErrors) {
+  // 2^64-1 was converted to int64 (undefined behaviour) and blamed a field downstream.
+  Json j = Json::parse(R"({"ok": 9007199254740992, "big": 18446744073709551615, "huge": 1e30, "neg": -1e19})");
+  Diagnostics diags;
+  JsonObjectReader r(j, "f.json", "/deployment", diags);
+  EXPECT_EQ(r.integer("ok"), 9007199254740992);
+  EXPECT_EQ(r.integer("big"), 0);
+  EXPECT_EQ(r.integer("huge"), 0);
+  EXPECT_EQ(r.integer("neg", NumberRule::any), 0);
+  r.finish();
+  ASSERT_EQ(diags.size(), 3u);
+  EXPECT_EQ(diags.items()[0].location, "/deployment/big");
+  EXPECT_NE(diags.items()[0].message.find("at most 2^53"), std::string::npos);
+  EXPECT_EQ(diags.items()[1].location, "/deployment/huge");
+  EXPECT_EQ(diags.items()[2].location, "/deployment/neg");
+}
