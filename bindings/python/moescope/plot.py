@@ -62,7 +62,8 @@ def pareto_front(df, x: str = "tpot_seconds", y: str = "decode_tokens_per_s_per_
     pts = ax.scatter(ok[x], ok[y], s=8, alpha=0.3, **kwargs)
     if "pareto" in ok:
         f = ok[ok["pareto"]].sort_values(x)
-        ax.plot(f[x], f[y], marker="o", color=pts.get_facecolor()[0], label=label)
+        # The points' colour without their transparency, so that the front stands out of the cloud.
+        ax.plot(f[x], f[y], marker="o", ms=4, color=pts.get_facecolor()[0][:3], label=label)
     ax.set_xlabel(x), ax.set_ylabel(y)
     if label:
         ax.legend()
