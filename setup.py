@@ -61,8 +61,10 @@ class BuildPyWithData(build_py):
                 shutil.copy2(src, dst)
 
 
-# setuptools' own scratch goes next to the CMake tree, not into ./build (the CMake build folder by convention).
+# setuptools' own scratch (and its egg-info) goes next to the CMake tree, not into the source tree or ./build (the
+# CMake build folder by convention).
 scratch = cmake_build_dir() / "setuptools"
+scratch.mkdir(parents=True, exist_ok=True)
 setup(
     version=cmake_version(),
     packages=["moescope"],
@@ -70,6 +72,6 @@ setup(
     package_data={"moescope": ["*.pyi", "py.typed"]},
     ext_modules=[Extension("moescope._core", sources=[])],
     cmdclass={"build_ext": CMakeBuild, "build_py": BuildPyWithData},
-    options={"build": {"build_base": str(scratch)}},
+    options={"build": {"build_base": str(scratch)}, "egg_info": {"egg_base": str(scratch)}},
     zip_safe=False,
 )
