@@ -45,6 +45,7 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
   SolveResult out;
   std::string last_error;
   auto metric_at = [&](double x, std::map<std::string, double>& m) {
+    m.clear();
     Json j = scenario;
     const double v = spec.integer ? std::round(x) : x;
     if (!set_json_pointer(j, spec.path, spec.integer ? json_number(v) : Json(v)))
@@ -54,13 +55,14 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
       last_error = err;
       return false;
     }
-    return m.count(spec.metric) != 0;
+    return true; // a valid point; whether it has spec.metric is the caller's question
   };
   auto pred = [&](double x) {
     std::map<std::string, double> m;
     if (!metric_at(x, m)) return false;
-    const double v = m.at(spec.metric);
-    return spec.at_most ? v <= spec.target : v >= spec.target;
+    const auto it = m.find(spec.metric);
+    if (it == m.end()) return false;
+    return spec.at_most ? it->second <= spec.target : it->second >= spec.target;
   };
   // The varied path must be a field the scenario format accepts (checked with the lower end's value).
   {
@@ -76,10 +78,10 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
         throw InputError("<command line>", "--vary", "the scenario rejects \"" + spec.path + "\": " + d.message);
     if (!sd.empty()) throw InputError(sd);
   }
-  // Validate the metric name on the lower end first.
+  // Validate the metric name on the first valid end of the bracket.
   {
     std::map<std::string, double> m;
-    if (metric_at(spec.lo, m) && !m.count(spec.metric)) {
+    if ((metric_at(spec.lo, m) || metric_at(spec.hi, m)) && !m.count(spec.metric)) {
       std::string names;
       for (const auto& [k, v] : m)
         names += (names.empty() ? "" : ", ") + k;

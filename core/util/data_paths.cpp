@@ -2,12 +2,29 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 namespace moescope {
 
+namespace {
+
+std::mutex default_root_mutex;
+std::string& default_root() {
+  static std::string root;
+  return root;
+}
+
+} // namespace
+
 std::string data_root() {
   if (const char* env = std::getenv("MOESCOPE_DATA_DIR"); env && *env) return env;
-  return MOESCOPE_SOURCE_DIR;
+  std::lock_guard<std::mutex> lock(default_root_mutex);
+  return default_root().empty() ? std::string(MOESCOPE_SOURCE_DIR) : default_root();
+}
+
+void set_default_data_root(const std::string& root) {
+  std::lock_guard<std::mutex> lock(default_root_mutex);
+  default_root() = root;
 }
 
 std::string hwdb_dir() {

@@ -32,6 +32,19 @@ def _run_chunk(scenario: _core.Scenario, axes, metrics, maxi, mini, threads, beg
     return df
 
 
+def gather_in_order(client, futures: list, progress: bool | None) -> list:
+    """The futures' results in submission order; on Ctrl-C (or any error) the outstanding ones are cancelled so that
+    the cluster is left idle, not still busy with an abandoned call."""
+    try:
+        if progress:
+            from dask.distributed import progress as dask_progress
+            dask_progress(futures)
+        return client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
 def dask_sweep(client, scenario, norm, metrics, maxi, mini, threads, chunk_size, progress):
     import pandas as pd
     from ._study import pareto
@@ -43,10 +56,7 @@ def dask_sweep(client, scenario, norm, metrics, maxi, mini, threads, chunk_size,
     futures = [client.submit(_run_chunk, scenario, chunk_axes(norm, b, min(total, b + chunk_size)), metrics, maxi,
                              mini, threads, b, pure=False)
                for b in range(0, total, chunk_size)]
-    if progress:
-        from dask.distributed import progress as dask_progress
-        dask_progress(futures)
-    df = pd.concat(client.gather(futures), ignore_index=True)
+    df = pd.concat(gather_in_order(client, futures, progress), ignore_index=True)
     # The local column order: index, values, metrics (sorted unless named), ok, pareto, error.
     fixed = ["index"] + [p for ps, _ in norm for p in ps]
     tail = ["ok", "pareto", "error"]

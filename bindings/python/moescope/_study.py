@@ -104,14 +104,11 @@ def sensitivity(scenario: "_core.Scenario | str | Mapping[str, Any]", step: floa
     return _frame(cols)
 
 
-def compare_placements(trace: "_core.Trace | str", *, nodes: int, gpus_per_node: int, redundant: int = 0,
-                       strategies: Sequence[str] | None = None, folds: int = 3, test_fraction: float = 0.2,
-                       seed: int = 0, cross_domain: bool = False) -> "pandas.DataFrame":  # noqa: F821
-    """Every placement strategy (or the named ones) fitted on training requests and scored on held-out ones (as
-    `moescope place compare`): one row per (split, strategy, redundant slots) with totals and ratios to linear."""
-    path = trace.path if isinstance(trace, _core.Trace) else trace
-    j = _core._compare_placements(path, nodes, gpus_per_node, redundant, list(strategies or []), folds,
-                                  test_fraction, seed, cross_domain)
+def _placement_rows(path: str, nodes: int, gpus_per_node: int, redundant: int, strategies: list[str], folds: int,
+                    test_fraction: float, seed: int, cross_domain: bool) -> list[dict]:
+    """One placement experiment (as `moescope place compare`) as rows; runs on a Dask worker too."""
+    j = _core._compare_placements(path, nodes, gpus_per_node, redundant, strategies, folds, test_fraction, seed,
+                                  cross_domain)
     rows = []
     for r in j["rows"]:
         row = {"nodes": j["nodes"], "gpus_per_node": j["gpus_per_node"], "split": r["split"],
@@ -120,4 +117,32 @@ def compare_placements(trace: "_core.Trace | str", *, nodes: int, gpus_per_node:
         row.update({k: v for k, v in r["metrics"].items() if k != "layers"})
         row.update({f"{k}_ratio_to_linear": v for k, v in (r.get("ratio_to_linear") or {}).items()})
         rows.append(row)
+    return rows
+
+
+def compare_placements(trace: "_core.Trace | str", *, nodes: int | Sequence[int], gpus_per_node: int,
+                       redundant: int = 0, strategies: Sequence[str] | None = None, folds: int = 3,
+                       test_fraction: float = 0.2, seed: int = 0, cross_domain: bool = False,
+                       progress: bool | None = None, client: Any = None) -> "pandas.DataFrame":  # noqa: F821
+    """Every placement strategy (or the named ones) fitted on training requests and scored on held-out ones (as
+    `moescope place compare`): one row per (nodes, split, strategy, redundant slots) with totals and ratios to
+    linear. `nodes` may be a list: a batch of experiments, one per node count, in that order.
+
+    client: a dask.distributed Client; each experiment of the batch runs on a worker (which must see the trace file
+    at the same path) and the frame equals the local one except fit_seconds. Ctrl-C stops between experiments."""
+    path = trace.path if isinstance(trace, _core.Trace) else trace
+    batch = [int(nodes)] if isinstance(nodes, (int, np.integer)) else [int(n) for n in nodes]
+    args = [(path, n, gpus_per_node, redundant, list(strategies or []), folds, test_fraction, seed, cross_domain)
+            for n in batch]
+    if client is not None:
+        from ._dask import gather_in_order
+        parts = gather_in_order(client, [client.submit(_placement_rows, *a, pure=False) for a in args], progress)
+    else:
+        parts = []
+        with progress_bar(len(args), "placement", progress) as update:
+            for a in args:
+                parts.append(_placement_rows(*a))
+                if update:
+                    update(len(parts), len(args))
+    rows = [r for part in parts for r in part]
     return _frame({k: [r.get(k) for r in rows] for k in (rows[0].keys() if rows else [])})

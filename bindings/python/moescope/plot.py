@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 
-def _axes(ax):
-    if ax is not None:
-        return ax
+def new_axes(figsize: tuple[float, float] = (7, 4.5)):
+    """A fresh matplotlib Axes (Agg backend when no display is usable), for scripts that compose several plots."""
     import matplotlib
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         try:
@@ -14,7 +13,11 @@ def _axes(ax):
         except Exception:
             matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    return plt.subplots(figsize=(7, 4.5))[1]
+    return plt.subplots(figsize=figsize)[1]
+
+
+def _axes(ax):
+    return ax if ax is not None else new_axes()
 
 
 def roofline(evaluation, phase: str = "decode", ax=None):
@@ -59,17 +62,23 @@ def pareto_front(df, x: str = "tpot_seconds", y: str = "decode_tokens_per_s_per_
     pts = ax.scatter(ok[x], ok[y], s=8, alpha=0.3, **kwargs)
     if "pareto" in ok:
         f = ok[ok["pareto"]].sort_values(x)
-        ax.plot(f[x], f[y], marker="o", color=pts.get_facecolor()[0], label=label)
+        # The points' colour without their transparency, so that the front stands out of the cloud.
+        ax.plot(f[x], f[y], marker="o", ms=4, color=pts.get_facecolor()[0][:3], label=label)
     ax.set_xlabel(x), ax.set_ylabel(y)
     if label:
         ax.legend()
     return ax
 
 
-def tornado(sensitivity_frame, metric: str = "tpot_seconds", top: int = 10, ax=None):
-    """Elasticity of one metric to each hardware figure, largest first."""
-    ax = _axes(ax)
+def tornado(sensitivity_frame, metric: str = "latency_seconds", top: int = 10, ax=None):
+    """Elasticity of one metric of ms.sensitivity (latency_seconds, tokens_per_s_per_gpu) to each hardware figure,
+    largest first."""
     d = sensitivity_frame[sensitivity_frame["metric"] == metric].copy()
+    if d.empty:
+        from ._core import InputError
+        raise InputError(f"no metric '{metric}' in the sensitivity frame; it has "
+                         f"{', '.join(sorted(sensitivity_frame['metric'].unique()))}")
+    ax = _axes(ax)
     d = d.reindex(d["elasticity"].abs().sort_values(ascending=False).index).head(top)
     ax.barh(d["parameter"], d["elasticity"])
     ax.invert_yaxis(), ax.axvline(0, color="k", lw=0.8)

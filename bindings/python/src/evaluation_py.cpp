@@ -83,44 +83,53 @@ py::array_t<double> traffic(const PyMoe& m, const std::string& level, const std:
 
 void init_evaluation(py::module_& m) {
   py::class_<AllToAllPhase>(m, "AllToAll", "One direction (dispatch or combine) of one MoE layer's all-to-all")
-      .def_readonly("seconds", &AllToAllPhase::seconds)
+      .def_readonly("seconds", &AllToAllPhase::seconds, "time of this direction (transfer + latency)")
       .def_readonly("transfer_seconds", &AllToAllPhase::transfer_seconds, "busiest link's bytes over its bandwidth")
-      .def_readonly("latency_seconds", &AllToAllPhase::latency_seconds)
-      .def_readonly("busiest_link", &AllToAllPhase::busiest_link)
-      .def_readonly("busiest_link_bytes", &AllToAllPhase::busiest_link_bytes)
+      .def_readonly("latency_seconds", &AllToAllPhase::latency_seconds, "fixed per-message and kernel latency")
+      .def_readonly("busiest_link", &AllToAllPhase::busiest_link, "name of the busiest link, e.g. node0.nic0.out")
+      .def_readonly("busiest_link_bytes", &AllToAllPhase::busiest_link_bytes, "bytes over the busiest link")
       .def_readonly("scale_up_bytes", &AllToAllPhase::scale_up_bytes, "over the EP group")
       .def_readonly("scale_out_bytes", &AllToAllPhase::scale_out_bytes, "over the EP group");
 
   py::class_<PyMoe>(m, "MoeAllToAll", "The MoE all-to-all of one layer (full micro-batch) as the step model used it")
-      .def_property_readonly("kernel", [](const PyMoe& p) { return p.r().moe.kernel; })
-      .def_property_readonly("placement", [](const PyMoe& p) { return p.r().moe.placement; })
-      .def_property_readonly("routing", [](const PyMoe& p) { return p.r().moe.routing; })
+      .def_property_readonly(
+          "kernel", [](const PyMoe& p) { return p.r().moe.kernel; }, "the all-to-all kernel modelled")
+      .def_property_readonly(
+          "placement", [](const PyMoe& p) { return p.r().moe.placement; }, "the expert placement strategy")
+      .def_property_readonly(
+          "routing", [](const PyMoe& p) { return p.r().moe.routing; }, "the routing model (uniform, trace, ...)")
       .def_property_readonly(
           "mode", [](const PyMoe& p) { return p.r().moe.mode; }, "'expected_value' or 'trace'")
-      .def_property_readonly("ep_gpus", [](const PyMoe& p) { return p.r().moe.ep_gpus; })
-      .def_property_readonly("tokens_per_gpu", [](const PyMoe& p) { return p.r().moe.tokens_per_gpu; })
+      .def_property_readonly(
+          "ep_gpus", [](const PyMoe& p) { return p.r().moe.ep_gpus; }, "GPUs of the expert-parallel group")
+      .def_property_readonly(
+          "tokens_per_gpu", [](const PyMoe& p) { return p.r().moe.tokens_per_gpu; }, "tokens each GPU dispatches")
       .def_property_readonly(
           "dispatch", [](const PyMoe& p) { return p.r().moe.dispatch; }, "AllToAll")
       .def_property_readonly(
           "combine", [](const PyMoe& p) { return p.r().moe.combine; }, "AllToAll")
-      .def_property_readonly("scale_up_bytes_per_gpu", [](const PyMoe& p) { return p.r().moe.scale_up_bytes_per_gpu; })
-      .def_property_readonly("scale_out_bytes_per_gpu",
-                             [](const PyMoe& p) { return p.r().moe.scale_out_bytes_per_gpu; })
-      .def_property_readonly("busiest_gpu_expert_tokens",
-                             [](const PyMoe& p) { return p.r().moe.busiest_gpu_expert_tokens; })
+      .def_property_readonly(
+          "scale_up_bytes_per_gpu", [](const PyMoe& p) { return p.r().moe.scale_up_bytes_per_gpu; },
+          "bytes per GPU over scale-up, both directions")
+      .def_property_readonly(
+          "scale_out_bytes_per_gpu", [](const PyMoe& p) { return p.r().moe.scale_out_bytes_per_gpu; },
+          "bytes per GPU over scale-out, both directions")
+      .def_property_readonly(
+          "busiest_gpu_expert_tokens", [](const PyMoe& p) { return p.r().moe.busiest_gpu_expert_tokens; },
+          "token-expert rows computed by the busiest GPU")
       .def("traffic", &traffic, py::arg("level") = "node", py::arg("phase") = "dispatch",
            "Bytes of one MoE layer between every pair of nodes (level='node', N x N) or GPUs ('gpu'), for 'dispatch' "
            "or 'combine': row = source, column = destination. A read-only numpy view (no copy).");
 
   py::class_<LayerBreakdown>(m, "Layer", "One layer type of a step (dense, moe, mtp): seconds per occurrence")
-      .def_readonly("id", &LayerBreakdown::id)
+      .def_readonly("id", &LayerBreakdown::id, "layer type: dense, moe or mtp")
       .def_readonly("count", &LayerBreakdown::count, "occurrences per step on the busiest pipeline stage")
-      .def_readonly("component_seconds", &LayerBreakdown::component_seconds)
-      .def_readonly("compute_seconds", &LayerBreakdown::compute_seconds)
-      .def_readonly("communication_seconds", &LayerBreakdown::communication_seconds)
+      .def_readonly("component_seconds", &LayerBreakdown::component_seconds, "bucket -> seconds per occurrence")
+      .def_readonly("compute_seconds", &LayerBreakdown::compute_seconds, "compute buckets summed")
+      .def_readonly("communication_seconds", &LayerBreakdown::communication_seconds, "communication buckets summed")
       .def_readonly("seconds", &LayerBreakdown::seconds, "under the configured overlap")
-      .def_readonly("flop", &LayerBreakdown::flop)
-      .def_readonly("hbm_bytes", &LayerBreakdown::hbm_bytes);
+      .def_readonly("flop", &LayerBreakdown::flop, "FLOP per occurrence per GPU")
+      .def_readonly("hbm_bytes", &LayerBreakdown::hbm_bytes, "HBM bytes per occurrence per GPU");
 
   py::class_<PyLayers>(m, "Layers", "The layer types of a phase")
       .def("__len__", [](const PyLayers& l) { return l.r().layers.size(); })
@@ -137,13 +146,14 @@ void init_evaluation(py::module_& m) {
           "count, component, operator, seconds, flop, bytes, bound");
 
   py::class_<PyUtilization>(m, "Utilization", "Utilization over the step, 0..1")
-      .def_readonly("compute", &PyUtilization::compute)
-      .def_readonly("hbm_bandwidth", &PyUtilization::hbm_bandwidth)
-      .def_readonly("scale_up", &PyUtilization::scale_up)
-      .def_readonly("scale_out", &PyUtilization::scale_out);
+      .def_readonly("compute", &PyUtilization::compute, "FLOP/s attained over peak")
+      .def_readonly("hbm_bandwidth", &PyUtilization::hbm_bandwidth, "HBM bytes/s attained over peak")
+      .def_readonly("scale_up", &PyUtilization::scale_up, "scale-up link busy fraction")
+      .def_readonly("scale_out", &PyUtilization::scale_out, "scale-out link busy fraction");
 
   py::class_<PyPhase>(m, "Phase", "One phase (prefill or decode) of an evaluation, SI units")
-      .def_property_readonly("phase", [](const PyPhase& p) { return to_string(p.phase); })
+      .def_property_readonly(
+          "phase", [](const PyPhase& p) { return to_string(p.phase); }, "'prefill' or 'decode'")
       .PHASE_FIELD(evaluated, "whether the scenario evaluated this phase")
       .PHASE_FIELD(nodes, "nodes of the pool running this phase")
       .PHASE_FIELD(gpus, "GPUs of the pool")
@@ -164,31 +174,43 @@ void init_evaluation(py::module_& m) {
       .PHASE_FIELD(cost_per_million_tokens_usd, "0 when no price is known")
       .PHASE_FIELD(energy_per_token_joules, "0 when no power is known")
       .PHASE_FIELD(notes, "what the model assumed")
-      .def_property_readonly("utilization",
-                             [](const PyPhase& p) {
-                               const auto& r = p.r();
-                               return PyUtilization{r.compute_utilization, r.hbm_bandwidth_utilization,
-                                                    r.scale_up_utilization, r.scale_out_utilization};
-                             })
+      .def_property_readonly(
+          "utilization",
+          [](const PyPhase& p) {
+            const auto& r = p.r();
+            return PyUtilization{r.compute_utilization, r.hbm_bandwidth_utilization, r.scale_up_utilization,
+                                 r.scale_out_utilization};
+          },
+          "Utilization over the step")
       .def_property_readonly(
           "layers", [](const PyPhase& p) { return PyLayers{p}; }, "Layers (to_frame() for a DataFrame)")
       .def_property_readonly(
           "moe", [](const PyPhase& p) { return PyMoe{p}; }, "MoeAllToAll");
 
   py::class_<PyEvaluation, EvalPtr>(m, "Evaluation", "One evaluation of a scenario: both phases, memory, the report")
-      .def_property_readonly("prefill",
-                             [](const EvalPtr& e) {
-                               return PyPhase{e, Phase::prefill};
-                             })
-      .def_property_readonly("decode",
-                             [](const EvalPtr& e) {
-                               return PyPhase{e, Phase::decode};
-                             })
-      .def_property_readonly("scenario", [](const EvalPtr& e) { return PyScenario{e->e.scenario.scenario}; })
-      .def_property_readonly("weight_bytes_per_gpu", [](const EvalPtr& e) { return e->e.result.memory.weight_bytes; })
-      .def_property_readonly("kv_cache_bytes_per_gpu",
-                             [](const EvalPtr& e) { return e->e.result.memory.kv_cache_bytes; })
-      .def_property_readonly("memory_fits", [](const EvalPtr& e) { return e->e.result.memory.fits; })
+      .def_property_readonly(
+          "prefill",
+          [](const EvalPtr& e) {
+            return PyPhase{e, Phase::prefill};
+          },
+          "Phase: the prefill step")
+      .def_property_readonly(
+          "decode",
+          [](const EvalPtr& e) {
+            return PyPhase{e, Phase::decode};
+          },
+          "Phase: the decode step")
+      .def_property_readonly(
+          "scenario", [](const EvalPtr& e) { return PyScenario{e->e.scenario.scenario}; }, "the Scenario evaluated")
+      .def_property_readonly(
+          "weight_bytes_per_gpu", [](const EvalPtr& e) { return e->e.result.memory.weight_bytes; },
+          "model weights held by each GPU")
+      .def_property_readonly(
+          "kv_cache_bytes_per_gpu", [](const EvalPtr& e) { return e->e.result.memory.kv_cache_bytes; },
+          "KV cache of the batch on each GPU")
+      .def_property_readonly(
+          "memory_fits", [](const EvalPtr& e) { return e->e.result.memory.fits; },
+          "whether weights, KV cache and activations fit in HBM")
       .def(
           "metrics", [](const EvalPtr& e) { return deployment_metrics(e->e.result); },
           "The headline metrics sweeps report (ttft_seconds, tpot_seconds, decode_tokens_per_s_per_gpu, ...)")

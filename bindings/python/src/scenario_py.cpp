@@ -37,9 +37,9 @@ void init_scenario(py::module_& m) {
                       "file version: an edited file is read again on the next call.")
       .def(py::init<std::string>(), py::arg("data_root") = "",
            "data_root: the folder holding hwdb/ and models/ (default: $MOESCOPE_DATA_DIR or the source tree)")
-      .def_property_readonly("data_root", &Session::data_root)
-      .def_property_readonly("hwdb_dir", &Session::hwdb_dir)
-      .def_property_readonly("model_catalog_dir", &Session::model_catalog_dir);
+      .def_property_readonly("data_root", &Session::data_root, "the folder holding hwdb/ and models/")
+      .def_property_readonly("hwdb_dir", &Session::hwdb_dir, "data_root + '/hwdb'")
+      .def_property_readonly("model_catalog_dir", &Session::model_catalog_dir, "data_root + '/models/catalog'");
 
   py::class_<PyScenario>(m, "Scenario",
                          "A scenario (model, hardware, deployment, workload, routing, placement, engine), checked on "
@@ -71,7 +71,8 @@ void init_scenario(py::module_& m) {
       .def(
           "to_dict", [](const PyScenario& s) { return to_python(scenario_to_json(s.scenario)); },
           "The scenario in the file format (trace paths absolute).")
-      .def_property_readonly("name", [](const PyScenario& s) { return s.scenario.name; })
+      .def_property_readonly(
+          "name", [](const PyScenario& s) { return s.scenario.name; }, "the scenario's name field")
       .def_property_readonly(
           "file", [](const PyScenario& s) { return s.scenario.file; }, "The file it was read from ('' for a dict)")
       .def("__repr__",

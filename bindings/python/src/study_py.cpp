@@ -159,15 +159,18 @@ void init_study(py::module_& m) {
   m.def("_pareto_mask", &pareto_mask, py::arg("columns"), py::arg("maximize"), py::arg("minimize"));
 
   py::class_<SolveResult>(m, "SolveResult", "The value of one field at which a metric meets a target")
-      .def_property_readonly("found", [](const SolveResult& r) { return r.bisection.found; })
+      .def_property_readonly(
+          "found", [](const SolveResult& r) { return r.bisection.found; }, "whether the bracket held the boundary")
       .def_property_readonly(
           "value", [](const SolveResult& r) { return r.bisection.value; }, "the satisfying end of the final bracket")
       .def_property_readonly(
           "other", [](const SolveResult& r) { return r.bisection.other; }, "the unsatisfying end")
-      .def_property_readonly("iterations", [](const SolveResult& r) { return r.bisection.iterations; })
+      .def_property_readonly(
+          "iterations", [](const SolveResult& r) { return r.bisection.iterations; }, "bisection steps taken")
       .def_property_readonly(
           "trace", [](const SolveResult& r) { return r.bisection.trace; }, "(value, satisfied) in evaluation order")
-      .def_property_readonly("message", [](const SolveResult& r) { return r.bisection.message; })
+      .def_property_readonly(
+          "message", [](const SolveResult& r) { return r.bisection.message; }, "why nothing was found, or ''")
       .def_readonly("metrics", &SolveResult::metrics_at_value, "headline metrics at `value`")
       .def("__repr__", [](const SolveResult& r) {
         return "<moescope.SolveResult found=" + std::string(r.bisection.found ? "True" : "False") +

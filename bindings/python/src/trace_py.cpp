@@ -55,14 +55,22 @@ void init_trace(py::module_& m) {
           },
           py::arg("path"), py::arg("format") = "", py::arg("max_requests") = 0,
           "Imports any supported format (detected by content unless `format` names it) or .mst")
-      .def_readonly("path", &PyTrace::path)
-      .def_property_readonly("model", [](const PyTrace& t) { return trace::metadata_of(*t.any).model; })
-      .def_property_readonly("num_layers", [](const PyTrace& t) { return trace::metadata_of(*t.any).num_layers(); })
-      .def_property_readonly("num_experts", [](const PyTrace& t) { return trace::metadata_of(*t.any).num_experts; })
-      .def_property_readonly("top_k", [](const PyTrace& t) { return trace::metadata_of(*t.any).top_k; })
-      .def_property_readonly("domains", [](const PyTrace& t) { return trace::metadata_of(*t.any).domains; })
-      .def_property_readonly("num_requests", [](const PyTrace& t) { return t.tokens().num_requests(); })
-      .def_property_readonly("num_tokens", [](const PyTrace& t) { return t.tokens().num_tokens(); })
+      .def_readonly("path", &PyTrace::path, "the file it was read from (with #train/#test after a split)")
+      .def_property_readonly(
+          "model", [](const PyTrace& t) { return trace::metadata_of(*t.any).model; }, "the traced model")
+      .def_property_readonly(
+          "num_layers", [](const PyTrace& t) { return trace::metadata_of(*t.any).num_layers(); }, "MoE layers")
+      .def_property_readonly(
+          "num_experts", [](const PyTrace& t) { return trace::metadata_of(*t.any).num_experts; },
+          "routed experts per layer")
+      .def_property_readonly(
+          "top_k", [](const PyTrace& t) { return trace::metadata_of(*t.any).top_k; }, "experts per token")
+      .def_property_readonly(
+          "domains", [](const PyTrace& t) { return trace::metadata_of(*t.any).domains; }, "request domains")
+      .def_property_readonly(
+          "num_requests", [](const PyTrace& t) { return t.tokens().num_requests(); }, "requests traced")
+      .def_property_readonly(
+          "num_tokens", [](const PyTrace& t) { return t.tokens().num_tokens(); }, "tokens traced (prefill and decode)")
       .def(
           "info", [](const PyTrace& t) { return to_python(trace_info_json(*t.any)); },
           "model, format, kind, experts, top-k, layers, domains, requests, tokens")
@@ -131,26 +139,34 @@ void init_trace(py::module_& m) {
       });
 
   py::class_<placement::PlanMetrics>(m, "PlacementMetrics", "A placement scored on a trace (sums over layers)")
-      .def_readonly("strategy", &placement::PlanMetrics::strategy)
-      .def_property_readonly("pairs", [](const placement::PlanMetrics& p) { return p.total.pairs; })
+      .def_readonly("strategy", &placement::PlanMetrics::strategy, "the placement strategy scored")
+      .def_property_readonly(
+          "pairs", [](const placement::PlanMetrics& p) { return p.total.pairs; }, "token-expert pairs routed")
       .def_property_readonly(
           "inter_node_pairs", [](const placement::PlanMetrics& p) { return p.total.inter_node_pairs; },
           "token-expert pairs whose replica is on another node than the token's home")
       .def_property_readonly(
           "dedup_bytes", [](const placement::PlanMetrics& p) { return p.total.dedup_bytes; },
           "node-deduplicated inter-node dispatch bytes")
-      .def_property_readonly("busiest_link_bytes",
-                             [](const placement::PlanMetrics& p) { return p.total.busiest_link_bytes; })
-      .def_property_readonly("gpu_load_max_over_mean", &placement::PlanMetrics::gpu_max_over_mean)
-      .def_readonly("traffic_tokens", &placement::PlanMetrics::traffic_tokens)
+      .def_property_readonly(
+          "busiest_link_bytes", [](const placement::PlanMetrics& p) { return p.total.busiest_link_bytes; },
+          "inter-node bytes of the busiest node pair")
+      .def_property_readonly("gpu_load_max_over_mean", &placement::PlanMetrics::gpu_max_over_mean,
+                             "expert load of the busiest GPU over the mean (1 = balanced)")
+      .def_readonly("traffic_tokens", &placement::PlanMetrics::traffic_tokens, "tokens whose routing was scored")
       .def_readonly("home", &placement::PlanMetrics::home, "node of each evaluated request")
       .def("layers_frame", &plan_layers_frame, "DataFrame of per-layer metrics");
 
   py::class_<PyPlacement>(m, "Placement", "A placement strategy fitted on a trace")
-      .def_property_readonly("strategy", [](const PyPlacement& p) { return p.fit->plan.strategy; })
-      .def_property_readonly("nodes", [](const PyPlacement& p) { return p.fit->topology.nodes; })
-      .def_property_readonly("gpus_per_node", [](const PyPlacement& p) { return p.fit->topology.gpus_per_node; })
-      .def_property_readonly("slots_per_gpu", [](const PyPlacement& p) { return p.fit->topology.slots_per_gpu; })
+      .def_property_readonly(
+          "strategy", [](const PyPlacement& p) { return p.fit->plan.strategy; }, "the strategy fitted")
+      .def_property_readonly(
+          "nodes", [](const PyPlacement& p) { return p.fit->topology.nodes; }, "nodes of the topology")
+      .def_property_readonly(
+          "gpus_per_node", [](const PyPlacement& p) { return p.fit->topology.gpus_per_node; }, "GPUs per node")
+      .def_property_readonly(
+          "slots_per_gpu", [](const PyPlacement& p) { return p.fit->topology.slots_per_gpu; },
+          "expert slots per GPU, redundant ones included")
       .def_property_readonly(
           "expert_gpus",
           [](const PyPlacement& p) {
