@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -71,14 +72,15 @@ EditorView::EditorView(ScenarioDocument& document, std::vector<ScenarioField> fi
 QWidget* EditorView::build_form() {
   auto* scroll = new QScrollArea(this);
   auto* inner = new QWidget(scroll);
-  auto* columns = new QHBoxLayout(inner);
+  auto* columns = new QGridLayout(inner); // sections three to a row, so the form fits beside the headline panel
   std::map<QString, QFormLayout*> sections;
   for (auto& row : rows_) {
     QFormLayout*& form = sections[row.field.section];
     if (!form) {
       auto* box = new QGroupBox(row.field.section, inner);
       form = new QFormLayout(box);
-      columns->addWidget(box, 0, Qt::AlignTop);
+      const int at = static_cast<int>(sections.size()) - 1;
+      columns->addWidget(box, at / 3, at % 3, Qt::AlignTop);
     }
     auto* cell = new QWidget(inner);
     auto* cell_layout = new QVBoxLayout(cell);

@@ -4,6 +4,7 @@
 #include <QCursor>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLegend>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QScatterSeries>
@@ -51,6 +52,7 @@ RooflineView::RooflineView(QWidget* parent)
   bar->insertWidget(0, new QLabel("phase", this));
   bar->insertWidget(1, phase_);
   connect(phase_, &QComboBox::currentTextChanged, this, &RooflineView::redraw);
+  view_->chart()->legend()->setAlignment(Qt::AlignRight); // a dozen series: their names need the width
   layout->addLayout(bar);
   layout->addWidget(view_);
 }
