@@ -18,6 +18,7 @@
 #include "views/sensitivity_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/traffic_view.hpp"
+#include "views/validation_view.hpp"
 #include "views/whatif_view.hpp"
 
 namespace moescope::gui {
@@ -50,6 +51,7 @@ MainWindow::MainWindow(const std::string& data_root, QWidget* parent)
   traffic_ = new TrafficView(document_, tabs_);
   sweep_ = new SweepView(document_, *session_, tabs_);
   sensitivity_ = new SensitivityView(document_, *session_, tabs_);
+  validation_ = new ValidationView(*session_, tabs_);
   tabs_->addTab(editor_, "Scenario");
   tabs_->addTab(roofline_, "Roofline");
   tabs_->addTab(breakdown_, "Time breakdown");
@@ -57,6 +59,7 @@ MainWindow::MainWindow(const std::string& data_root, QWidget* parent)
   tabs_->addTab(traffic_, "Traffic");
   tabs_->addTab(sweep_, "Sweep");
   tabs_->addTab(sensitivity_, "Sensitivity");
+  tabs_->addTab(validation_, "Validation");
 
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refresh_current_tab);
   debounce_.setSingleShot(true);

@@ -24,6 +24,7 @@ class RooflineView;
 class SensitivityView;
 class SweepView;
 class TrafficView;
+class ValidationView;
 class WhatIfView;
 
 class MainWindow : public QMainWindow {
@@ -52,6 +53,7 @@ public:
   TrafficView* traffic() const { return traffic_; }
   SweepView* sweep() const { return sweep_; }
   SensitivityView* sensitivity() const { return sensitivity_; }
+  ValidationView* validation() const { return validation_; }
   // Edits within this many milliseconds are evaluated once (the evaluator also drops stale results).
   void set_debounce_ms(int ms) { debounce_.setInterval(ms); }
 
@@ -89,6 +91,7 @@ private:
   TrafficView* traffic_ = nullptr;
   SweepView* sweep_ = nullptr;
   SensitivityView* sensitivity_ = nullptr;
+  ValidationView* validation_ = nullptr;
 };
 
 } // namespace moescope::gui

@@ -10,6 +10,7 @@
 #include "views/headline_view.hpp"
 #include "views/sensitivity_view.hpp"
 #include "views/sweep_view.hpp"
+#include "views/validation_view.hpp"
 
 namespace moescope::gui {
 
@@ -33,12 +34,15 @@ QStringList write_screenshots(MainWindow& window, const QString& dir, int timeou
     const QString path = QDir(dir).filePath(name + ".png");
     if (w->grab().save(path)) written << path;
   };
-  // The sweep and sensitivity views show finished studies (the sweep's default axes over the current scenario).
+  // The sweep, sensitivity and validation views show finished studies (the sweep's default axes over the current
+  // scenario).
   window.sweep()->run();
   window.sensitivity()->compute();
+  window.validation()->run();
   QElapsedTimer t;
   t.start();
-  while ((window.sweep()->running() || window.sensitivity()->busy()) && t.elapsed() < timeout_ms)
+  while ((window.sweep()->running() || window.sensitivity()->busy() || window.validation()->busy()) &&
+         t.elapsed() < timeout_ms)
     QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
   QTabWidget* tabs = window.tabs();
   for (int i = 0; i < tabs->count(); ++i) {

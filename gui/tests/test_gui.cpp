@@ -31,6 +31,7 @@
 #include "views/sensitivity_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/traffic_view.hpp"
+#include "views/validation_view.hpp"
 #include "views/whatif_view.hpp"
 
 Q_DECLARE_METATYPE(std::shared_ptr<const moescope::gui::Outcome>)
@@ -386,6 +387,30 @@ private Q_SLOTS:
       QCOMPARE(sets[1]->at(n - 1 - i), 100 * (row.high.at(m) / expected.base.at(m) - 1));
       QCOMPARE(sets[0]->at(n - 1 - i), 100 * (row.low.at(m) / expected.base.at(m) - 1));
     }
+  }
+
+  void validation_equals_facade() {
+    MainWindow w;
+    ValidationView* v = w.validation();
+    v->set_suite("aiconfigurator-h100-moe-decode.json");
+    QSignalSpy spy(v, &ValidationView::finished);
+    v->run();
+    QVERIFY(spy.wait(60000));
+    Session s;
+    ValidationStudy study;
+    study.suite_files = {s.data_root() + "/validation/suites/aiconfigurator-h100-moe-decode.json"};
+    const Json expected = run_validation_study(s, study).json.at("suites").at(0);
+    QCOMPARE(v->suite_result(), expected);
+    std::map<std::string, QList<QPointF>> by_split;
+    for (const Json& c : expected.at("cases"))
+      by_split[c.at("split").get<std::string>()]
+          << QPointF(c.at("measured").get<double>(), c.at("predicted").get<double>());
+    for (const auto& [split, points] : by_split) {
+      QScatterSeries* series = v->split_series(QString::fromStdString(split));
+      QVERIFY(series);
+      QCOMPARE(series->points(), points);
+    }
+    QVERIFY(v->summary().contains("MAPE"));
   }
 
   void screenshots_of_every_view() {

@@ -14,6 +14,7 @@
 
 #include "charts/chart_adapter.hpp"
 #include "charts/export.hpp"
+#include "study_error.hpp"
 
 namespace moescope::gui {
 
@@ -60,14 +61,7 @@ void SensitivityView::compute() {
   const std::string label = document_.path().isEmpty() ? "<editor>" : document_.path().toStdString();
   pool_.start([this, scenario, label] {
     auto r = std::make_shared<SensitivityResult>();
-    QString error;
-    try {
-      *r = sensitivity(scenario, label, kStep, session_);
-    } catch (const InputError& e) {
-      error = QString::fromStdString(e.diagnostics().to_string());
-    } catch (const std::exception& e) {
-      error = QString::fromStdString(e.what());
-    }
+    const QString error = study_error([&] { *r = sensitivity(scenario, label, kStep, session_); });
     QMetaObject::invokeMethod(
         this,
         [this, r, error] {
