@@ -1,0 +1,20 @@
+#pragma once
+// Exports of what a view shows: charts and heatmaps as PNG (raster) and PDF (vector; Qt's SVG module is not part
+// of the build's dependencies), tables as CSV.
+#include <QString>
+
+class QHBoxLayout;
+class QTableWidget;
+class QWidget;
+
+namespace moescope::gui {
+
+bool save_png(QWidget* widget, const QString& path);
+bool save_pdf(QWidget* widget, const QString& path);
+QString table_csv(const QTableWidget* table); // header row, then the cells as shown
+bool save_csv(const QTableWidget* table, const QString& path);
+
+// Buttons "PNG...", "PDF..." (and "CSV..." when `table` is given) that ask for a file and export `target`.
+QHBoxLayout* export_bar(QWidget* target, QTableWidget* table = nullptr);
+
+} // namespace moescope::gui
