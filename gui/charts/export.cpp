@@ -6,6 +6,7 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QPushButton>
+#include <QSvgGenerator>
 #include <QTableWidget>
 #include <QTextStream>
 
@@ -22,6 +23,18 @@ bool save_pdf(QWidget* widget, const QString& path) {
   pdf.setResolution(96);
   QPainter painter;
   if (!painter.begin(&pdf)) return false;
+  widget->render(&painter);
+  return painter.end();
+}
+
+bool save_svg(QWidget* widget, const QString& path) {
+  QSvgGenerator svg;
+  svg.setFileName(path);
+  svg.setSize(widget->size());
+  svg.setViewBox(QRect(QPoint(0, 0), widget->size()));
+  svg.setTitle(widget->windowTitle());
+  QPainter painter;
+  if (!painter.begin(&svg)) return false;
   widget->render(&painter);
   return painter.end();
 }
@@ -71,6 +84,7 @@ QHBoxLayout* export_bar(QWidget* target, QTableWidget* table) {
     bar->addWidget(b);
   };
   button("PNG...", "PNG image (*.png)", [target](const QString& p) { save_png(target, p); });
+  button("SVG...", "SVG (*.svg)", [target](const QString& p) { save_svg(target, p); });
   button("PDF...", "PDF (*.pdf)", [target](const QString& p) { save_pdf(target, p); });
   if (table) button("CSV...", "CSV (*.csv)", [table](const QString& p) { save_csv(table, p); });
   return bar;
