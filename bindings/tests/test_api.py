@@ -58,3 +58,20 @@ def test_trace_routing_and_placement():
     p = ms.place(train, strategy="linear", nodes=2, gpus_per_node=4)
     m = p.evaluate(test)
     assert 0 < m.inter_node_pairs <= m.pairs
+
+
+def test_deep_or_huge_python_values_are_input_errors():
+    # A 10^5-deep list would overflow the C++ conversion's recursion; a Python int beyond int64 would not convert.
+    s = ms.Scenario.load(ms.data_file("scenarios/default.json"))
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ms.InputError) as e:
+        s.replace({"/engine": {"x": deep}})
+    assert "nested deeper than 64" in str(e.value)
+    with pytest.raises(ms.InputError) as e:
+        ms.evaluate(s.replace({"/deployment/nodes": 2 ** 64}))
+    assert "/deployment/nodes" in str(e.value)
+    with pytest.raises(ms.InputError) as e:
+        ms.evaluate(s.replace({"/deployment/nodes": 2 ** 40}))
+    assert "integer in [1, 131072]" in str(e.value)

@@ -13,8 +13,9 @@ namespace moescope {
 void write_file_atomically(const std::string& path, std::string_view contents);
 
 // Writes several (path, contents) outputs of one command: every temporary file is written before the first
-// rename, so a failure leaves none of them. SIGINT, SIGTERM and SIGHUP remove pending temporary files (unless the
-// program installed its own handlers, as Python does).
+// rename, so a failed write (full disk, bad path) leaves none of them; only a rename failing after another
+// succeeded (the folder changed underneath) could leave some. SIGINT, SIGTERM and SIGHUP remove pending temporary files
+// (unless the program installed its own handlers, as Python does).
 void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files);
 
 } // namespace moescope

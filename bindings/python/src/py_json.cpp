@@ -39,18 +39,33 @@ py::object to_python(const Json& j) {
   }
 }
 
-Json from_python(const py::handle& obj, const std::string& where) {
+namespace {
+
+Json convert(const py::handle& obj, const std::string& where, int depth) {
+  // The same nesting bound as every JSON file (util/json_reader.hpp): a deeper value would overflow this recursion.
+  if (depth > kMaxJsonDepth)
+    throw InputError("<python>", where,
+                     "nested deeper than " + std::to_string(kMaxJsonDepth) +
+                         " lists or dicts (moescope's formats "
+                         "need fewer than 10)");
   if (obj.is_none()) return nullptr;
   // bool before int: Python's bool is an int; numpy.bool_ is neither.
   if (PyBool_Check(obj.ptr())) return obj.cast<bool>();
-  if (PyLong_Check(obj.ptr())) return obj.cast<std::int64_t>();
+  if (PyLong_Check(obj.ptr())) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+    if (overflow != 0)
+      throw InputError("<python>", where,
+                       "expected an integer of magnitude at most 2^63, got " + std::string(py::str(obj)));
+    return static_cast<std::int64_t>(v);
+  }
   if (PyFloat_Check(obj.ptr())) return obj.cast<double>();
   if (PyUnicode_Check(obj.ptr())) return obj.cast<std::string>();
   if (py::isinstance<py::dict>(obj)) {
     Json out = Json::object();
     for (const auto& [k, v] : obj.cast<py::dict>()) {
       const std::string key = py::str(k);
-      out[key] = from_python(v, where + "/" + key);
+      out[key] = convert(v, where + "/" + json_pointer_escape(key), depth + 1);
     }
     return out;
   }
@@ -58,14 +73,20 @@ Json from_python(const py::handle& obj, const std::string& where) {
     Json out = Json::array();
     std::size_t i = 0;
     for (const auto& v : obj)
-      out.push_back(from_python(v, where + "/" + std::to_string(i++)));
+      out.push_back(convert(v, where + "/" + std::to_string(i++), depth + 1));
     return out;
   }
   // numpy scalars and arrays, and anything else with a plain form.
-  if (py::hasattr(obj, "tolist")) return from_python(obj.attr("tolist")(), where);
+  if (py::hasattr(obj, "tolist")) return convert(obj.attr("tolist")(), where, depth);
   if (py::hasattr(obj, "__index__")) return py::int_(py::reinterpret_borrow<py::object>(obj)).cast<std::int64_t>();
   if (py::hasattr(obj, "__float__")) return py::float_(py::reinterpret_borrow<py::object>(obj)).cast<double>();
   throw InputError("<python>", where, "no JSON form for a value of type " + std::string(py::str(obj.get_type())));
+}
+
+} // namespace
+
+Json from_python(const py::handle& obj, const std::string& where) {
+  return convert(obj, where, 0);
 }
 
 } // namespace moescope::py_bindings
