@@ -20,6 +20,7 @@ namespace moescope::gui {
 class BreakdownView;
 class EditorView;
 class HeadlineView;
+class PlacementView;
 class RooflineView;
 class SensitivityView;
 class SweepView;
@@ -54,6 +55,7 @@ public:
   SweepView* sweep() const { return sweep_; }
   SensitivityView* sensitivity() const { return sensitivity_; }
   ValidationView* validation() const { return validation_; }
+  PlacementView* placement() const { return placement_; }
   // Edits within this many milliseconds are evaluated once (the evaluator also drops stale results).
   void set_debounce_ms(int ms) { debounce_.setInterval(ms); }
 
@@ -92,6 +94,7 @@ private:
   SweepView* sweep_ = nullptr;
   SensitivityView* sensitivity_ = nullptr;
   ValidationView* validation_ = nullptr;
+  PlacementView* placement_ = nullptr;
 };
 
 } // namespace moescope::gui
