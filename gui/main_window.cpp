@@ -17,6 +17,7 @@
 #include "views/placement_view.hpp"
 #include "views/roofline_view.hpp"
 #include "views/sensitivity_view.hpp"
+#include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/traffic_view.hpp"
 #include "views/validation_view.hpp"
@@ -54,6 +55,7 @@ MainWindow::MainWindow(const std::string& data_root, QWidget* parent)
   sensitivity_ = new SensitivityView(document_, *session_, tabs_);
   validation_ = new ValidationView(*session_, tabs_);
   placement_ = new PlacementView(*session_, tabs_);
+  solve_ = new SolveView(document_, *session_, tabs_);
   tabs_->addTab(editor_, "Scenario");
   tabs_->addTab(roofline_, "Roofline");
   tabs_->addTab(breakdown_, "Time breakdown");
@@ -62,6 +64,7 @@ MainWindow::MainWindow(const std::string& data_root, QWidget* parent)
   tabs_->addTab(placement_, "Placement");
   tabs_->addTab(sweep_, "Sweep");
   tabs_->addTab(sensitivity_, "Sensitivity");
+  tabs_->addTab(solve_, "Solve");
   tabs_->addTab(validation_, "Validation");
 
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refresh_current_tab);

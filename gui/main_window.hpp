@@ -23,6 +23,7 @@ class HeadlineView;
 class PlacementView;
 class RooflineView;
 class SensitivityView;
+class SolveView;
 class SweepView;
 class TrafficView;
 class ValidationView;
@@ -56,6 +57,7 @@ public:
   SensitivityView* sensitivity() const { return sensitivity_; }
   ValidationView* validation() const { return validation_; }
   PlacementView* placement() const { return placement_; }
+  SolveView* solve() const { return solve_; }
   // Edits within this many milliseconds are evaluated once (the evaluator also drops stale results).
   void set_debounce_ms(int ms) { debounce_.setInterval(ms); }
 
@@ -95,6 +97,7 @@ private:
   SensitivityView* sensitivity_ = nullptr;
   ValidationView* validation_ = nullptr;
   PlacementView* placement_ = nullptr;
+  SolveView* solve_ = nullptr;
 };
 
 } // namespace moescope::gui

@@ -15,6 +15,7 @@
 #include <QBarSet>
 #include <QComboBox>
 #include <QHorizontalBarSeries>
+#include <QLineSeries>
 #include <QScatterSeries>
 #include <QSlider>
 #include <QStackedBarSeries>
@@ -35,6 +36,7 @@
 #include "views/placement_view.hpp"
 #include "views/roofline_view.hpp"
 #include "views/sensitivity_view.hpp"
+#include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/traffic_view.hpp"
 #include "views/validation_view.hpp"
@@ -501,6 +503,47 @@ private Q_SLOTS:
     QVERIFY(compared.wait(120000));
     QCOMPARE(v->compare_state(), QString("cancelled"));
     QCOMPARE(v->table()->rowCount(), int(rows.size())); // the last complete table stays
+  }
+
+  void solve_equals_facade_and_says_a_bad_bracket() {
+    MainWindow w;
+    settle(w);
+    SolveView* v = w.solve();
+    QSignalSpy spy(v, &SolveView::solved);
+    v->run(); // the defaults: the smallest scale-out bandwidth that meets TPOT <= 50 ms
+    QVERIFY(spy.wait(60000));
+    SolveSpec spec;
+    spec.path = "/hardware_overrides/scale_out/link_bandwidth_per_direction_bytes_per_s";
+    spec.metric = "tpot_seconds";
+    spec.target = 0.05;
+    spec.lo = 1e9;
+    spec.hi = 1e12;
+    Session s;
+    const SolveResult expected = solve_scenario(w.document().json(), "<editor>", spec, s);
+    QVERIFY(expected.bisection.found);
+    QVERIFY2(v->error().isEmpty(), qPrintable(v->error()));
+    QCOMPARE(v->result().bisection.value, expected.bisection.value);
+    QCOMPARE(v->result().bisection.iterations, expected.bisection.iterations);
+    QVERIFY(v->answer().contains(QString("%1 bisections").arg(expected.bisection.iterations)));
+    QVERIFY(v->answer().contains("B/s"));
+    QCOMPARE(v->curve()->count(), int(expected.points.size()));
+    QCOMPARE(v->answer_marker()->at(0),
+             QPointF(expected.bisection.value, expected.metrics_at_value.at("tpot_seconds")));
+    QCOMPARE(v->target_line()->at(0).y(), 0.05);
+    // A bracket that does not straddle the target: the facade's message, inline.
+    spec.target = 1e-6;
+    v->set_spec(spec);
+    v->run();
+    QVERIFY(spy.wait(60000));
+    QVERIFY(!v->result().bisection.found);
+    QCOMPARE(v->error().toStdString(), solve_scenario(w.document().json(), "<editor>", spec, s).bisection.message);
+    QVERIFY(v->answer().isEmpty());
+    // An unknown metric: the InputError's message.
+    spec.metric = "tpot_secs";
+    v->set_spec(spec);
+    v->run();
+    QVERIFY(spy.wait(60000));
+    QVERIFY2(v->error().contains("unknown metric"), qPrintable(v->error()));
   }
 
   void screenshots_of_every_view() {
