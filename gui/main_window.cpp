@@ -14,8 +14,10 @@
 #include "views/breakdown_view.hpp"
 #include "views/editor_view.hpp"
 #include "views/headline_view.hpp"
+#include "views/placement_view.hpp"
 #include "views/roofline_view.hpp"
 #include "views/sensitivity_view.hpp"
+#include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/traffic_view.hpp"
 #include "views/validation_view.hpp"
@@ -52,13 +54,17 @@ MainWindow::MainWindow(const std::string& data_root, QWidget* parent)
   sweep_ = new SweepView(document_, *session_, tabs_);
   sensitivity_ = new SensitivityView(document_, *session_, tabs_);
   validation_ = new ValidationView(*session_, tabs_);
+  placement_ = new PlacementView(*session_, tabs_);
+  solve_ = new SolveView(document_, *session_, tabs_);
   tabs_->addTab(editor_, "Scenario");
   tabs_->addTab(roofline_, "Roofline");
   tabs_->addTab(breakdown_, "Time breakdown");
   tabs_->addTab(whatif_, "What-if");
   tabs_->addTab(traffic_, "Traffic");
+  tabs_->addTab(placement_, "Placement");
   tabs_->addTab(sweep_, "Sweep");
   tabs_->addTab(sensitivity_, "Sensitivity");
+  tabs_->addTab(solve_, "Solve");
   tabs_->addTab(validation_, "Validation");
 
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refresh_current_tab);
@@ -193,6 +199,7 @@ void MainWindow::refresh_current_tab() {
   if (tab == roofline_) roofline_->show_evaluation(e);
   if (tab == breakdown_) breakdown_->show_evaluation(e);
   if (tab == traffic_) traffic_->show_evaluation(e);
+  if (tab == placement_) placement_->show_evaluation(e);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

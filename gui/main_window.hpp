@@ -20,8 +20,10 @@ namespace moescope::gui {
 class BreakdownView;
 class EditorView;
 class HeadlineView;
+class PlacementView;
 class RooflineView;
 class SensitivityView;
+class SolveView;
 class SweepView;
 class TrafficView;
 class ValidationView;
@@ -54,6 +56,8 @@ public:
   SweepView* sweep() const { return sweep_; }
   SensitivityView* sensitivity() const { return sensitivity_; }
   ValidationView* validation() const { return validation_; }
+  PlacementView* placement() const { return placement_; }
+  SolveView* solve() const { return solve_; }
   // Edits within this many milliseconds are evaluated once (the evaluator also drops stale results).
   void set_debounce_ms(int ms) { debounce_.setInterval(ms); }
 
@@ -92,6 +96,8 @@ private:
   SweepView* sweep_ = nullptr;
   SensitivityView* sensitivity_ = nullptr;
   ValidationView* validation_ = nullptr;
+  PlacementView* placement_ = nullptr;
+  SolveView* solve_ = nullptr;
 };
 
 } // namespace moescope::gui

@@ -8,7 +8,9 @@
 
 #include "main_window.hpp"
 #include "views/headline_view.hpp"
+#include "views/placement_view.hpp"
 #include "views/sensitivity_view.hpp"
+#include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/validation_view.hpp"
 
@@ -39,9 +41,19 @@ QStringList write_screenshots(MainWindow& window, const QString& dir, int timeou
   window.sweep()->run();
   window.sensitivity()->compute();
   window.validation()->run();
+  // Placement: joint min-max with one redundant slot per GPU on 2 x 8 GPUs over the bundled trace, and the
+  // comparison of every strategy; solve: the smallest scale-out bandwidth that meets TPOT <= 50 ms.
+  if (window.last_outcome() && window.last_outcome()->evaluation)
+    window.placement()->show_evaluation(window.last_outcome()->evaluation);
+  window.placement()->set_strategy("joint-minmax");
+  window.placement()->set_topology(2, 8, 1);
+  window.placement()->refresh();
+  window.placement()->compare();
+  window.solve()->run();
   QElapsedTimer t;
   t.start();
-  while ((window.sweep()->running() || window.sensitivity()->busy() || window.validation()->busy()) &&
+  while ((window.sweep()->running() || window.sensitivity()->busy() || window.validation()->busy() ||
+          window.placement()->busy() || window.solve()->busy()) &&
          t.elapsed() < timeout_ms)
     QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
   QTabWidget* tabs = window.tabs();

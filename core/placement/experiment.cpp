@@ -33,7 +33,8 @@ namespace {
 
 void run_split(const trace::ExpertTrace& trace, std::span<const std::size_t> train, std::span<const std::size_t> test,
                const std::string& split, const ExperimentConfig& cfg,
-               const std::vector<const PlacementStrategy*>& strategies, ExperimentResult& out) {
+               const std::vector<const PlacementStrategy*>& strategies, ExperimentResult& out, std::size_t& done,
+               std::size_t total) {
   if (train.empty() || test.empty()) return;
   const auto tr = compute_stats(trace, train, cfg.stats);
   StatsOptions test_opts = cfg.stats;
@@ -62,6 +63,7 @@ void run_split(const trace::ExpertTrace& trace, std::span<const std::size_t> tra
       row->metrics.accumulate(m);
       row->fit_seconds = (row->fit_seconds * row->fits + secs) / (row->fits + 1);
       ++row->fits;
+      if (cfg.progress) cfg.progress(++done, total);
     }
 }
 
@@ -102,17 +104,21 @@ ExperimentResult run_experiment(const trace::ExpertTrace& trace, const Experimen
   res.folds = std::max(1, cfg.folds);
   res.requests = trace.num_requests();
   res.bytes_per_token = cfg.eval.bytes_per_token;
+  const auto& domains = trace.metadata().domains;
+  const bool cross = cfg.cross_domain && domains.size() >= 2;
+  const std::size_t total =
+      (std::size_t(res.folds) + (cross ? domains.size() : 0)) * (cfg.redundant_slots > 0 ? 2 : 1) * strategies.size();
+  std::size_t done = 0;
   for (std::int32_t f = 0; f < res.folds; ++f) {
     const auto split = trace::split_requests(trace, cfg.test_fraction, cfg.seed + std::uint64_t(f));
-    run_split(trace, split.train, split.test, "held-out", cfg, strategies, res);
+    run_split(trace, split.train, split.test, "held-out", cfg, strategies, res, done, total);
   }
-  const auto& domains = trace.metadata().domains;
-  if (cfg.cross_domain && domains.size() >= 2) {
+  if (cross) {
     for (std::uint32_t d = 0; d < domains.size(); ++d) {
       std::vector<std::size_t> train, test;
       for (std::size_t r = 0; r < trace.num_requests(); ++r)
         (trace.request(r).domain == d ? train : test).push_back(r);
-      run_split(trace, train, test, "cross:" + domains[d] + "->others", cfg, strategies, res);
+      run_split(trace, train, test, "cross:" + domains[d] + "->others", cfg, strategies, res, done, total);
     }
   }
   return res;

@@ -6,6 +6,7 @@
 //  - cross-domain (traces with two or more domains): for each domain D, fit on D's requests and evaluate on all others.
 // Each strategy runs without redundant slots, and again with `redundant_slots` per GPU when that is > 0.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct ExperimentConfig {
   std::uint64_t seed = 0;
   bool cross_domain = true;
   std::vector<std::string> strategies; // empty: all registered
+  // Called after each fit and evaluation with the fits done and the fits to do (folds and cross-domain splits x
+  // redundancy runs x strategies); it may throw to stop the experiment (e.g. a front end's Cancel).
+  std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
 struct ExperimentRow {

@@ -59,10 +59,15 @@ SolveResult solve_scenario(const Json& scenario, const std::string& label, const
   };
   auto pred = [&](double x) {
     std::map<std::string, double> m;
+    SolvePoint& p = out.points.emplace_back();
+    p.value = spec.integer ? std::round(x) : x;
     if (!metric_at(x, m)) return false;
     const auto it = m.find(spec.metric);
     if (it == m.end()) return false;
-    return spec.at_most ? it->second <= spec.target : it->second >= spec.target;
+    p.valid = true;
+    p.metric = it->second;
+    p.satisfied = spec.at_most ? it->second <= spec.target : it->second >= spec.target;
+    return p.satisfied;
   };
   // The varied path must be a field the scenario format accepts (checked with the lower end's value).
   {

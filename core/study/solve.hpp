@@ -34,9 +34,18 @@ struct SolveSpec {
   double rel_tol = 1e-3;
   bool integer = false; // round the varied value (nodes, batch, ...)
 };
+// One evaluation of the bisection: the value set (rounded for an integer field) and the metric there, so that the
+// curve the bisection walked can be drawn. `valid` false: not a valid deployment (or no such metric) there.
+struct SolvePoint {
+  double value = 0;
+  bool valid = false;
+  double metric = 0;
+  bool satisfied = false;
+};
 struct SolveResult {
   BisectionResult bisection;
   std::map<std::string, double> metrics_at_value;
+  std::vector<SolvePoint> points; // one per bisection.trace entry, in evaluation order
 };
 SolveResult solve_scenario(const Json& scenario, const std::string& label, const SolveSpec& spec, Session& session);
 

@@ -15,23 +15,28 @@
 #include <QBarSet>
 #include <QComboBox>
 #include <QHorizontalBarSeries>
+#include <QLineSeries>
 #include <QScatterSeries>
 #include <QSlider>
 #include <QStackedBarSeries>
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <tuple>
 
 #include "charts/export.hpp"
 #include "charts/heatmap.hpp"
+#include "charts/slot_map.hpp"
 #include "headline_rows.hpp"
 #include "main_window.hpp"
 #include "screenshots.hpp"
 #include "views/breakdown_view.hpp"
 #include "views/editor_view.hpp"
 #include "views/headline_view.hpp"
+#include "views/placement_view.hpp"
 #include "views/roofline_view.hpp"
 #include "views/sensitivity_view.hpp"
+#include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
 #include "views/traffic_view.hpp"
 #include "views/validation_view.hpp"
@@ -430,6 +435,115 @@ private Q_SLOTS:
       QCOMPARE(series->points(), points);
     }
     QVERIFY(v->summary().contains("MAPE"));
+  }
+
+  void placement_equals_facade_and_can_be_cancelled() {
+    MainWindow w;
+    settle(w);
+    PlacementView* v = w.placement();
+    QSignalSpy shown(v, &PlacementView::plan_shown);
+    v->set_strategy("joint-minmax");
+    v->set_topology(2, 8, 1);
+    v->refresh();
+    QVERIFY(shown.wait(60000));
+    QVERIFY(v->message().isEmpty());
+    Session s;
+    const std::string path = s.data_root() + "/tests/data/traces/deepseek-v2-lite-chat-20.mst";
+    QCOMPARE(v->trace().toStdString(), path);
+    const trace::ExpertTrace tr = import_expert_trace(path);
+    const PlacementMap expected = placement_map(fit_placement(tr, "joint-minmax", 2, 8, 1), tr);
+    QCOMPARE(v->map().layers.size(), expected.layers.size());
+    for (int l : {0, 7, int(expected.layers.size()) - 1}) {
+      v->set_layer(l);
+      const PlacementLayerMap& e = expected.layers[std::size_t(l)];
+      SlotMap* m = v->slot_map();
+      QCOMPARE(m->columns(), 16);
+      QCOMPARE(m->rows(), 5);
+      QCOMPARE(m->cells().size(), e.slots.size());
+      for (std::size_t i = 0; i < e.slots.size(); ++i) {
+        QCOMPARE(m->cells()[i].value, e.slots[i].tokens);
+        QCOMPARE(m->cells()[i].label, e.slots[i].expert);
+        QCOMPARE(m->cells()[i].marked, e.slots[i].replicas > 1);
+      }
+      QCOMPARE(m->totals(), e.gpu_tokens);
+      QVERIFY(m->subtitle().contains(QString::number(e.gpu_max_over_mean(), 'f', 3)));
+    }
+    QSignalSpy compared(v, &PlacementView::compared);
+    v->compare();
+    QVERIFY(compared.wait(120000));
+    QCOMPARE(v->compare_state(), QString("done"));
+    PlacementStudy study;
+    study.trace_path = path;
+    study.redundant = 1;
+    study.config.topology.nodes = 2;
+    study.config.topology.gpus_per_node = 8;
+    const auto rows = placement_comparison_rows(run_placement_study(study));
+    QCOMPARE(v->table()->rowCount(), int(rows.size()));
+    for (int i = 0; i < int(rows.size()); ++i) {
+      const PlacementComparisonRow& r = rows[std::size_t(i)];
+      QCOMPARE(v->table()->item(i, 1)->text().toStdString(), r.strategy);
+      QCOMPARE(v->table()->item(i, 2)->data(Qt::UserRole).toInt(), r.redundant_slots);
+      const double want[] = {r.inter_node_pairs_ratio,
+                             r.dedup_bytes_ratio,
+                             r.busiest_link_ratio,
+                             r.dedup_bytes,
+                             r.busiest_link_bytes,
+                             r.gpu_max_over_mean,
+                             r.tokens_per_node_max_over_mean,
+                             r.requests_per_node_max_over_mean};
+      for (int c = 0; c < 8; ++c) {
+        const double got = v->table()->item(i, 3 + c)->data(Qt::UserRole).toDouble();
+        QVERIFY2(got == want[c] || (std::isnan(got) && std::isnan(want[c])),
+                 qPrintable(QString("%1 %2").arg(i).arg(c)));
+      }
+    }
+    QCOMPARE(int(table_csv(v->table()).count('\n')), int(rows.size()) + 1);
+    v->compare();
+    v->cancel();
+    QVERIFY(compared.wait(120000));
+    QCOMPARE(v->compare_state(), QString("cancelled"));
+    QCOMPARE(v->table()->rowCount(), int(rows.size())); // the last complete table stays
+  }
+
+  void solve_equals_facade_and_says_a_bad_bracket() {
+    MainWindow w;
+    settle(w);
+    SolveView* v = w.solve();
+    QSignalSpy spy(v, &SolveView::solved);
+    v->run(); // the defaults: the smallest scale-out bandwidth that meets TPOT <= 50 ms
+    QVERIFY(spy.wait(60000));
+    SolveSpec spec;
+    spec.path = "/hardware_overrides/scale_out/link_bandwidth_per_direction_bytes_per_s";
+    spec.metric = "tpot_seconds";
+    spec.target = 0.05;
+    spec.lo = 1e9;
+    spec.hi = 1e12;
+    Session s;
+    const SolveResult expected = solve_scenario(w.document().json(), "<editor>", spec, s);
+    QVERIFY(expected.bisection.found);
+    QVERIFY2(v->error().isEmpty(), qPrintable(v->error()));
+    QCOMPARE(v->result().bisection.value, expected.bisection.value);
+    QCOMPARE(v->result().bisection.iterations, expected.bisection.iterations);
+    QVERIFY(v->answer().contains(QString("%1 bisections").arg(expected.bisection.iterations)));
+    QVERIFY(v->answer().contains("B/s"));
+    QCOMPARE(v->curve()->count(), int(expected.points.size()));
+    QCOMPARE(v->answer_marker()->at(0),
+             QPointF(expected.bisection.value, expected.metrics_at_value.at("tpot_seconds")));
+    QCOMPARE(v->target_line()->at(0).y(), 0.05);
+    // A bracket that does not straddle the target: the facade's message, inline.
+    spec.target = 1e-6;
+    v->set_spec(spec);
+    v->run();
+    QVERIFY(spy.wait(60000));
+    QVERIFY(!v->result().bisection.found);
+    QCOMPARE(v->error().toStdString(), solve_scenario(w.document().json(), "<editor>", spec, s).bisection.message);
+    QVERIFY(v->answer().isEmpty());
+    // An unknown metric: the InputError's message.
+    spec.metric = "tpot_secs";
+    v->set_spec(spec);
+    v->run();
+    QVERIFY(spy.wait(60000));
+    QVERIFY2(v->error().contains("unknown metric"), qPrintable(v->error()));
   }
 
   void screenshots_of_every_view() {
