@@ -7,11 +7,13 @@
 #include <QThread>
 
 #include "main_window.hpp"
+#include "views/breakdown_view.hpp"
 #include "views/headline_view.hpp"
 #include "views/placement_view.hpp"
 #include "views/sensitivity_view.hpp"
 #include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
+#include "views/timeline_view.hpp"
 #include "views/validation_view.hpp"
 
 namespace moescope::gui {
@@ -61,6 +63,7 @@ QStringList write_screenshots(MainWindow& window, const QString& dir, int timeou
     tabs->setCurrentIndex(i);
     QCoreApplication::processEvents();
     save(&window, tabs->tabText(i).toLower().replace(' ', '-').remove('&'));
+    if (tabs->widget(i) == window.breakdown()) save(window.breakdown()->timeline(), "timeline");
   }
   tabs->setCurrentIndex(0);
   // The headline panel with a pinned baseline: the same scenario at half the batch, compared side by side.

@@ -21,7 +21,8 @@ void apply_network_loads(const ResolvedScenario& s, const MoeNetworkCost& net, L
 } // namespace
 
 StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig& cfg, const ComputeEngine& engine,
-                     double per_gpu, std::int64_t query_tokens, bool want_two_batch, CollectiveTimer& coll) {
+                     double per_gpu, std::int64_t query_tokens, bool want_two_batch, CollectiveTimer& coll,
+                     TboRegionRecord* record) {
   StageCost sc;
   const auto& m = s.model;
   const LayerTokens t = make_tokens(s, phase, per_gpu, query_tokens);
@@ -109,10 +110,17 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
   std::vector<double> two_sum(kinds.size(), 0.0), ideal_sum(kinds.size(), 0.0);
   thread_local std::vector<TboLayerOps> region;
   thread_local std::vector<int> region_kinds;
+  std::int64_t region_first = 0; // index in the stage of the region's first layer
   auto flush = [&] {
     if (region.empty()) return;
-    const TboSchedule sched =
-        simulate_two_batch(region, phase == Phase::prefill ? TboOrder::prefill : TboOrder::decode);
+    // Only the first region is recorded: the timeline shows the first MoE layers of the stage.
+    const bool keep = record && record->first_layer < 0;
+    const TboSchedule sched = simulate_two_batch(region, phase == Phase::prefill ? TboOrder::prefill : TboOrder::decode,
+                                                 keep ? &record->intervals : nullptr);
+    if (keep) {
+      record->first_layer = region_first;
+      record->schedule = sched;
+    }
     // The ideal bound of the region (never above the schedule: clamped where the per-op SM slowdowns differ).
     double ideal = 0;
     for (int k : region_kinds)
@@ -129,9 +137,11 @@ StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig&
     region.clear();
     region_kinds.clear();
   };
-  for (int k : sequence) {
-    const auto ku = static_cast<std::size_t>(k);
+  for (std::size_t at = 0; at < sequence.size(); ++at) {
+    const auto ku = static_cast<std::size_t>(sequence[at]);
+    const int k = sequence[at];
     if (kinds[ku].moe && halves) {
+      if (region.empty()) region_first = static_cast<std::int64_t>(at);
       region.push_back(kind_ops[ku]);
       region_kinds.push_back(k);
     } else {

@@ -12,6 +12,7 @@
 #include "compute/model_compute.hpp"
 #include "engine/moe_network.hpp"
 #include "engine/step_model.hpp"
+#include "engine/tbo_region.hpp"
 #include "engine/tbo_schedule.hpp"
 #include "network/collective.hpp"
 #include "network/network_calibration.hpp"
@@ -112,8 +113,10 @@ struct StageCost {
   MoeTraffic moe;
 };
 
-// One pipeline stage processing one micro-batch of `per_gpu` sequences (decode) or tokens (prefill).
+// One pipeline stage processing one micro-batch of `per_gpu` sequences (decode) or tokens (prefill). `record`: the
+// first two-batch region's schedule with its ops (evaluate_phase).
 StageCost stage_cost(const ResolvedScenario& s, Phase phase, const EngineConfig& cfg, const ComputeEngine& engine,
-                     double per_gpu, std::int64_t query_tokens, bool want_two_batch, CollectiveTimer& coll);
+                     double per_gpu, std::int64_t query_tokens, bool want_two_batch, CollectiveTimer& coll,
+                     TboRegionRecord* record = nullptr);
 
 } // namespace moescope::step

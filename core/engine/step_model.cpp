@@ -7,6 +7,7 @@
 #include "compute/memory_footprint.hpp"
 #include "engine/input_loader.hpp"
 #include "engine/step_internals.hpp"
+#include "engine/tbo_region.hpp"
 #include "util/text_table.hpp"
 
 namespace moescope {
@@ -52,7 +53,8 @@ ResolvedScenario pool_scenario(const ResolvedScenario& s, Phase phase) {
   return p;
 }
 
-PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const EngineConfig& cfg) {
+PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const EngineConfig& cfg,
+                           TboRegionRecord* record) {
   ResolvedScenario storage;
   const ResolvedScenario& s = with_inputs(given, cfg, storage);
   PhaseResult r;
@@ -118,7 +120,7 @@ PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const Eng
   const double M = static_cast<double>(r.microbatches);
   const double mb = per_gpu / M;
   const bool two = true; // always compute the two-batch figure so that both assumptions are reported
-  step::StageCost sc = step::stage_cost(s, phase, cfg, engine, mb, q, two, coll);
+  step::StageCost sc = step::stage_cost(s, phase, cfg, engine, mb, q, two, coll, record);
   const LayerTokens& t = sc.tokens;
 
   for (auto& lb : sc.layers)
@@ -224,6 +226,10 @@ PhaseResult evaluate_phase(const ResolvedScenario& given, Phase phase, const Eng
     if (s.accelerator.tdp_watts) r.energy_per_token_joules = s.accelerator.tdp_watts.value / r.tokens_per_s_per_gpu;
   }
   return r;
+}
+
+PhaseResult evaluate_phase(const ResolvedScenario& s, Phase phase, const EngineConfig& cfg) {
+  return evaluate_phase(s, phase, cfg, nullptr);
 }
 
 DeploymentResult evaluate_deployment(const ResolvedScenario& given, const EngineConfig& cfg, bool all_phases) {

@@ -7,7 +7,7 @@ namespace moescope {
 namespace {
 
 enum class OpType : unsigned char { compute, comm, wait };
-enum class Which : unsigned char { prep, attention, shared, experts, dispatch, combine };
+using Which = TboOpKind; // the op kinds as the timeline records them
 
 struct Op {
   OpType type;
@@ -51,7 +51,7 @@ void build_stages(int L, TboOrder order, std::vector<Stage>& st) {
     st.reserve(static_cast<std::size_t>(5 * L));
     for (int l = 0; l < L; ++l) {
       Stage s0, s1, s2, s3, s4;
-      s0.add(OpType::compute, Which::prep, l);
+      s0.add(OpType::compute, Which::attention_prep, l);
       s1.add(OpType::compute, Which::attention, l);
       s2.add(OpType::comm, Which::dispatch, l);
       s2.add(OpType::compute, Which::shared, l);
@@ -68,7 +68,8 @@ void build_stages(int L, TboOrder order, std::vector<Stage>& st) {
   }
 }
 
-struct Sim {
+// `Record`: the timeline is kept; a template argument, so that the step model's path compiles without it.
+template <bool Record> struct Sim {
   const std::vector<TboLayerOps>& layers;
   bool prefill;
   double t_compute = 0, t_comm = 0;
@@ -78,6 +79,7 @@ struct Sim {
   // Intervals during which a communication kernel holds SMs (in time order: one in-order stream).
   std::vector<double> sm_begin, sm_end;
   std::size_t sm_next = 0;
+  std::vector<TboInterval>* record = nullptr; // Record only
 
   Sim(const std::vector<TboLayerOps>& l, bool p) : layers(l), prefill(p) {
     for (int m = 0; m < 2; ++m) {
@@ -110,6 +112,13 @@ struct Sim {
     return t + (1.0 - done) * plain;
   }
 
+  void note(TboStream stream, int m, const Op& op, TboOpKind kind, double start, double end) {
+    if constexpr (Record)
+      if (end > start)
+        record->push_back(
+            {stream, m, op.layer, kind, kind == TboOpKind::stall ? op.which : TboOpKind::stall, start, end});
+  }
+
   void run(int m, const Op& op) {
     const TboLayerOps& o = layers[static_cast<std::size_t>(op.layer)];
     const auto li = static_cast<std::size_t>(op.layer);
@@ -117,7 +126,7 @@ struct Sim {
     case OpType::compute: {
       double plain = 0, busy = 0;
       switch (op.which) {
-      case Which::prep:
+      case Which::attention_prep:
         plain = o.attention_prep;
         busy = o.attention_prep_busy;
         break;
@@ -143,13 +152,17 @@ struct Sim {
       if (!o.comm_uses_sms) busy = plain;
       busy = std::max(busy, plain);
       const double end = advance(t_compute, plain, busy);
+      note(TboStream::compute, m, op, op.which, t_compute, end);
       compute_busy += end - t_compute;
       t_compute = end;
       break;
     }
-    case OpType::wait:
-      t_compute = std::max(t_compute, op.which == Which::dispatch ? dispatch_end[m][li] : combine_end[m][li]);
+    case OpType::wait: {
+      const double ready = op.which == Which::dispatch ? dispatch_end[m][li] : combine_end[m][li];
+      note(TboStream::compute, m, op, TboOpKind::stall, t_compute, ready);
+      t_compute = std::max(t_compute, ready);
       break;
+    }
     case OpType::comm: {
       const double d = op.which == Which::dispatch ? o.dispatch : o.combine;
       const double start = std::max(t_comm, t_compute);
@@ -158,6 +171,7 @@ struct Sim {
         sm_begin.push_back(start);
         sm_end.push_back(end);
       }
+      note(TboStream::communication, m, op, op.which, start, end);
       comm_busy += end - start;
       t_comm = end;
       (op.which == Which::dispatch ? dispatch_end[m][li] : combine_end[m][li]) = end;
@@ -169,13 +183,27 @@ struct Sim {
 
 } // namespace
 
-TboSchedule simulate_two_batch(const std::vector<TboLayerOps>& layers, TboOrder order) {
+std::string to_string(TboOpKind kind) {
+  static const char* const names[] = {"attention_prep", "attention", "dispatch", "shared",
+                                      "experts",        "combine",   "stall"};
+  return names[static_cast<int>(kind)];
+}
+
+std::string to_string(TboStream stream) {
+  return stream == TboStream::compute ? "compute" : "communication";
+}
+
+namespace {
+
+template <bool Record>
+TboSchedule simulate(const std::vector<TboLayerOps>& layers, TboOrder order, std::vector<TboInterval>* intervals) {
   TboSchedule out;
   const int L = static_cast<int>(layers.size());
   if (L == 0) return out;
   thread_local std::vector<Stage> stages;
   build_stages(L, order, stages);
-  Sim sim(layers, order == TboOrder::prefill);
+  Sim<Record> sim(layers, order == TboOrder::prefill);
+  sim.record = intervals;
   const int n = static_cast<int>(stages.size());
   const int delta = order == TboOrder::prefill ? 0 : std::min(2, n);
   auto exec = [&](int m, int k) {
@@ -200,6 +228,13 @@ TboSchedule simulate_two_batch(const std::vector<TboLayerOps>& layers, TboOrder 
   out.communication_busy = sim.comm_busy;
   out.compute_idle = std::max(0.0, out.makespan - sim.compute_busy);
   return out;
+}
+
+} // namespace
+
+TboSchedule simulate_two_batch(const std::vector<TboLayerOps>& layers, TboOrder order,
+                               std::vector<TboInterval>* intervals) {
+  return intervals ? simulate<true>(layers, order, intervals) : simulate<false>(layers, order, nullptr);
 }
 
 double ideal_two_batch(const std::vector<TboLayerOps>& layers) {

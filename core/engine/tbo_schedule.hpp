@@ -10,6 +10,7 @@
 // Compute that runs while a communication kernel holds SMs (DeepEP normal: 20 of 132) runs at its reduced-SM time.
 // The simulation is a deterministic list schedule over 2 micro-batches x layers, linear in the number of ops.
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace moescope {
@@ -42,8 +43,28 @@ struct TboSchedule {
   double compute_idle = 0; // makespan - compute_busy: dependency stalls of the compute stream
 };
 
-// Simulates layers.size() consecutive MoE layers for both micro-batches (identical halves).
-TboSchedule simulate_two_batch(const std::vector<TboLayerOps>& layers, TboOrder order);
+// One op of the schedule as it ran, for the two-stream timeline (study/tbo_timeline.hpp). `stall`: the compute stream
+// waiting for a communication op of the same micro-batch (`waits_for`: dispatch or combine); stalls and compute ops
+// tile the compute stream from 0 to the makespan, so the stalls sum to TboSchedule::compute_idle. In prefill the
+// attention projections run in the same stage as the attention kernel and are recorded in one `attention` op.
+enum class TboStream : unsigned char { compute, communication };
+enum class TboOpKind : unsigned char { attention_prep, attention, dispatch, shared, experts, combine, stall };
+struct TboInterval {
+  TboStream stream = TboStream::compute;
+  int microbatch = 0; // 0 = a (issued first), 1 = b
+  int layer = 0;      // index into the simulated layers
+  TboOpKind kind = TboOpKind::attention;
+  TboOpKind waits_for = TboOpKind::stall; // stalls only: the communication op waited for
+  double start_seconds = 0, end_seconds = 0;
+};
+std::string to_string(TboOpKind kind);   // "attention_prep", ..., "stall"
+std::string to_string(TboStream stream); // "compute", "communication"
+
+// Simulates layers.size() consecutive MoE layers for both micro-batches (identical halves). `intervals`: when given,
+// is appended every op of non-zero duration and every stall in issue order (each stream's ops in time order); the
+// totals are the same with or without it.
+TboSchedule simulate_two_batch(const std::vector<TboLayerOps>& layers, TboOrder order,
+                               std::vector<TboInterval>* intervals = nullptr);
 
 // The ideal bound of the same work: the longer stream, where compute concurrent with communication runs at its
 // busy rate (compute work beyond the communication window at the plain rate). Never above simulate_two_batch.

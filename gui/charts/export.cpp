@@ -65,11 +65,15 @@ QString table_csv(const QTableWidget* table) {
   return out;
 }
 
-bool save_csv(const QTableWidget* table, const QString& path) {
+bool save_text(const QString& text, const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) return false;
-  QTextStream(&f) << table_csv(table);
+  QTextStream(&f) << text;
   return true;
+}
+
+bool save_csv(const QTableWidget* table, const QString& path) {
+  return save_text(table_csv(table), path);
 }
 
 QHBoxLayout* export_bar(QWidget* target, QTableWidget* table) {

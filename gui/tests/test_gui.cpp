@@ -25,6 +25,7 @@
 #include <tuple>
 
 #include "charts/export.hpp"
+#include "charts/gantt.hpp"
 #include "charts/heatmap.hpp"
 #include "charts/slot_map.hpp"
 #include "headline_rows.hpp"
@@ -38,6 +39,7 @@
 #include "views/sensitivity_view.hpp"
 #include "views/solve_view.hpp"
 #include "views/sweep_view.hpp"
+#include "views/timeline_view.hpp"
 #include "views/traffic_view.hpp"
 #include "views/validation_view.hpp"
 #include "views/whatif_view.hpp"
@@ -292,6 +294,53 @@ private Q_SLOTS:
         QCOMPARE(sets[3]->at(j), 1e6 * l.intra_layer_seconds);
       }
     }
+  }
+
+  void timeline_equals_facade() {
+    MainWindow w;
+    w.show(); // laid out: the hover test hits bars where they are drawn
+    settle(w);
+    QVERIFY(w.open_file(QString::fromStdString(w.session().data_root() + "/scenarios/sglang-decode-9x8-h100.json")));
+    settle(w);
+    w.tabs()->setCurrentWidget(w.breakdown());
+    const Evaluation e = facade(w);
+    TimelineView* v = w.breakdown()->timeline();
+    for (Phase phase : {Phase::decode, Phase::prefill}) {
+      w.breakdown()->set_phase(phase); // one phase choice for the tab
+      QCOMPARE(v->phase(), phase);
+      const TboTimeline t = tbo_timeline(e, phase);
+      QVERIFY(t.configured);
+      QVERIFY(!t.intervals.empty());
+      const auto& bars = v->gantt()->bars();
+      QCOMPARE(bars.size(), t.intervals.size());
+      std::size_t widest = 0, stalls = 0;
+      for (std::size_t i = 0; i < bars.size(); ++i) {
+        const TboInterval& x = t.intervals[i];
+        QCOMPARE(bars[i].start, 1e6 * x.start_seconds);
+        QCOMPARE(bars[i].end, 1e6 * x.end_seconds);
+        QCOMPARE(bars[i].lane, x.stream == TboStream::compute ? 0 : 1);
+        QCOMPARE(bars[i].tooltip, TimelineView::tooltip(t, x));
+        QCOMPARE(bars[i].pattern == Qt::BDiagPattern, x.kind == TboOpKind::stall);
+        stalls += x.kind == TboOpKind::stall;
+        if (bars[i].end - bars[i].start > bars[widest].end - bars[widest].start) widest = i;
+      }
+      QVERIFY(stalls > 0);
+      QCOMPARE(v->gantt()->bar_at(v->gantt()->bar_rect(widest).center()), int(widest));
+      QVERIFY(bars[widest].tooltip.contains("duration"));
+      QVERIFY(v->summary().contains("compute stalls"));
+    }
+    QTemporaryDir dir;
+    const QString svg = dir.filePath("timeline.svg");
+    QVERIFY(save_svg(v->gantt(), svg));
+    QFile f(svg);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().contains("communication"));
+    // A scenario without two-batch overlap: the same schedule, labelled as what two-batch overlap would do.
+    QVERIFY(w.open_file(QString::fromStdString(w.session().data_root() + "/scenarios/default.json")));
+    settle(w);
+    QVERIFY(!v->timeline().configured);
+    QVERIFY(v->summary().contains("what two-batch overlap would do"));
+    QCOMPARE(v->gantt()->bars().size(), tbo_timeline(facade(w), v->phase()).intervals.size());
   }
 
   void whatif_slider_updates_the_headline() {
@@ -551,7 +600,7 @@ private Q_SLOTS:
     w.show();
     QTemporaryDir dir;
     const QStringList files = write_screenshots(w, dir.path());
-    QCOMPARE(files.size(), w.tabs()->count() + 1); // and the headline panel
+    QCOMPARE(files.size(), w.tabs()->count() + 2); // and the headline panel, the two-batch timeline
     for (const QString& f : files)
       QVERIFY(QImage(f).width() > 100);
   }

@@ -6,6 +6,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSplitter>
 #include <QStackedBarSeries>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -13,23 +14,34 @@
 #include "charts/chart_adapter.hpp"
 #include "charts/export.hpp"
 #include "charts/phase_choice.hpp"
+#include "views/timeline_view.hpp"
 
 namespace moescope::gui {
 
 BreakdownView::BreakdownView(QWidget* parent)
     : QWidget(parent), phase_(phase_combo(this)),
       components_view_(make_chart_view("Time per layer by component (no overlap)", this)),
-      overlaps_view_(make_chart_view("Time per layer by overlap mode", this)) {
+      overlaps_view_(make_chart_view("Time per layer by overlap mode", this)), timeline_(new TimelineView(this)) {
   auto* layout = new QVBoxLayout(this);
   auto* bar = export_bar(this);
   bar->insertWidget(0, new QLabel("phase", this));
   bar->insertWidget(1, phase_);
   connect(phase_, &QComboBox::currentTextChanged, this, &BreakdownView::redraw);
   layout->addLayout(bar);
-  auto* charts = new QHBoxLayout;
+  auto* split = new QSplitter(Qt::Vertical, this);
+  auto* top = new QWidget(split);
+  auto* charts = new QHBoxLayout(top);
+  charts->setContentsMargins(0, 0, 0, 0);
   charts->addWidget(components_view_, 3);
   charts->addWidget(overlaps_view_, 2);
-  layout->addLayout(charts);
+  split->addWidget(top);
+  split->addWidget(timeline_);
+  split->setSizes({500, 400}); // scaled to the tab's height
+  layout->addWidget(split, 1);
+  // One phase for the whole tab, whichever chooser the user touches.
+  connect(phase_, &QComboBox::currentTextChanged, this, [this] { timeline_->set_phase(chosen_phase(phase_)); });
+  connect(timeline_->phase_box(), &QComboBox::currentTextChanged, this,
+          [this] { choose_phase(phase_, timeline_->phase()); });
 }
 
 const std::vector<Overlap>& BreakdownView::overlap_modes() {
@@ -59,6 +71,7 @@ void BreakdownView::set_phase(Phase p) {
 void BreakdownView::show_evaluation(std::shared_ptr<const Evaluation> e) {
   evaluation_ = std::move(e);
   redraw();
+  timeline_->show_evaluation(evaluation_);
 }
 
 const PhaseResult* BreakdownView::shown_phase() const {

@@ -1,7 +1,8 @@
 #pragma once
 // View 4, the time breakdown: per layer type, stacked bars of each component's time (attention, gate, dispatch,
 // routed experts, combine, shared experts, ...) with no overlap, and the layer's time under each overlap mode,
-// for the chosen phase. Times are shown in microseconds per layer occurrence.
+// for the chosen phase. Times are shown in microseconds per layer occurrence. Below them, the two-stream timeline of
+// the two-batch-overlap schedule (timeline_view.hpp), following the same phase choice.
 #include <QWidget>
 #include <memory>
 
@@ -14,6 +15,8 @@ class QStackedBarSeries;
 
 namespace moescope::gui {
 
+class TimelineView;
+
 class BreakdownView : public QWidget {
   Q_OBJECT
 public:
@@ -24,6 +27,7 @@ public:
   // The plotted series (bar set i = a component or an overlap mode, value j = layer type j of the phase).
   QStackedBarSeries* components() const { return components_; }
   QBarSeries* overlaps() const { return overlaps_; }
+  TimelineView* timeline() const { return timeline_; }
   // The overlap modes in bar-set order, as the engine names them.
   static const std::vector<Overlap>& overlap_modes();
   static double overlap_seconds(const LayerBreakdown& layer, Overlap mode);
@@ -38,6 +42,7 @@ private:
   QChartView* overlaps_view_;
   QStackedBarSeries* components_ = nullptr;
   QBarSeries* overlaps_ = nullptr;
+  TimelineView* timeline_;
 };
 
 } // namespace moescope::gui

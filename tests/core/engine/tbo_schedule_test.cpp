@@ -1,9 +1,13 @@
 // The dependency-aware two-batch schedule on hand-computed toy cases, and ideal <= realistic <= serial.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <string>
 
 #include "engine/step_model.hpp"
+#include "engine/tbo_region.hpp"
 #include "engine/tbo_schedule.hpp"
 #include "engine_test_support.hpp"
 
@@ -28,6 +32,46 @@ double serial_halves(const std::vector<TboLayerOps>& v) { // both micro-batches,
   for (const auto& o : v)
     t += 2.0 * (o.attention_prep_busy + o.attention_busy + o.shared_busy + o.experts_busy + o.dispatch + o.combine);
   return t;
+}
+
+// The recorded timeline of `v` against the schedule without recording: the same totals, each stream's ops in time
+// order without overlap, the compute stream tiled from 0 to the makespan by its ops and stalls, the stalls summing
+// to compute_idle.
+std::vector<TboInterval> checked_timeline(const std::vector<TboLayerOps>& v, TboOrder order) {
+  const TboSchedule plain = simulate_two_batch(v, order);
+  std::vector<TboInterval> iv;
+  const TboSchedule r = simulate_two_batch(v, order, &iv);
+  EXPECT_EQ(r.makespan, plain.makespan);
+  EXPECT_EQ(r.compute_busy, plain.compute_busy);
+  EXPECT_EQ(r.communication_busy, plain.communication_busy);
+  EXPECT_EQ(r.compute_idle, plain.compute_idle);
+  EXPECT_EQ(r.layer_end, plain.layer_end);
+  double end[2] = {0, 0}, stalls = 0, gaps = 0, compute_end = 0, comm = 0;
+  for (const TboInterval& i : iv) {
+    const int s = i.stream == TboStream::compute ? 0 : 1;
+    EXPECT_LT(i.start_seconds, i.end_seconds);
+    EXPECT_GE(i.start_seconds, end[s]); // in order, never overlapping
+    if (s == 0) {
+      EXPECT_EQ(i.start_seconds, end[0]); // tiled: ops and stalls back to back
+    }
+    EXPECT_EQ(i.kind == TboOpKind::dispatch || i.kind == TboOpKind::combine, s == 1);
+    if (i.kind == TboOpKind::stall) {
+      stalls += i.end_seconds - i.start_seconds;
+      EXPECT_TRUE(i.waits_for == TboOpKind::dispatch || i.waits_for == TboOpKind::combine);
+    } else if (s == 0) {
+      gaps += i.start_seconds - compute_end; // time since the previous compute op: the stalls between
+      compute_end = i.end_seconds;
+    } else {
+      comm += i.end_seconds - i.start_seconds;
+    }
+    end[s] = i.end_seconds;
+  }
+  gaps += end[0] - compute_end;
+  EXPECT_NEAR(std::max(end[0], end[1]), r.makespan, 1e-12 * r.makespan);
+  EXPECT_NEAR(stalls, r.compute_idle, 1e-9 * r.makespan);
+  EXPECT_NEAR(gaps, r.compute_idle, 1e-9 * r.makespan);
+  EXPECT_NEAR(comm, r.communication_busy, 1e-9 * r.makespan);
+  return iv;
 }
 
 } // namespace
@@ -128,6 +172,7 @@ TEST(TboSchedule, IdealBelowRealisticBelowSerialOnRandomCases) {
     }
     for (TboOrder order : {TboOrder::prefill, TboOrder::decode}) {
       const auto r = simulate_two_batch(v, order);
+      checked_timeline(v, order);
       const double ideal = ideal_two_batch(v);
       EXPECT_LE(ideal, r.makespan * (1 + 1e-12)) << c;
       EXPECT_LE(r.makespan, serial_halves(v) * (1 + 1e-12)) << c;
@@ -135,6 +180,80 @@ TEST(TboSchedule, IdealBelowRealisticBelowSerialOnRandomCases) {
         EXPECT_LE(r.layer_end[i - 1], r.layer_end[i]);
     }
   }
+}
+
+TEST(TboTimeline, PrefillTwoLayersByHand) {
+  // Attention 1, dispatch 2, experts 1, combine 1, shared 0.5 per micro-batch, issued a.X0 b.X0 a.Y0 b.Y0 a.X1 ...
+  const auto iv = checked_timeline(std::vector<TboLayerOps>(2, ops(1, 2, 1, 1, 0.5)), TboOrder::prefill);
+  using K = TboOpKind;
+  constexpr auto C = TboStream::compute, M = TboStream::communication;
+  struct Row {
+    TboStream stream;
+    int mb, layer;
+    K kind;
+    double start, end;
+  };
+  const Row want[] = {
+      {C, 0, 0, K::attention, 0, 1},     {M, 0, 0, K::dispatch, 1, 3},      // a.X0
+      {C, 1, 0, K::attention, 1, 2},     {M, 1, 0, K::dispatch, 3, 5},      // b.X0
+      {C, 0, 0, K::stall, 2, 3},         {C, 0, 0, K::experts, 3, 4},       // a.Y0: waits for its dispatch
+      {M, 0, 0, K::combine, 5, 6},                                          //
+      {C, 1, 0, K::stall, 4, 5},         {C, 1, 0, K::experts, 5, 6},       // b.Y0
+      {M, 1, 0, K::combine, 6, 7},                                          //
+      {C, 0, 0, K::shared, 6, 6.5},      {C, 0, 1, K::attention, 6.5, 7.5}, // a.X1: combine a0 already landed
+      {M, 0, 1, K::dispatch, 7.5, 9.5},                                     //
+      {C, 1, 0, K::shared, 7.5, 8},      {C, 1, 1, K::attention, 8, 9},     // b.X1
+      {M, 1, 1, K::dispatch, 9.5, 11.5},                                    //
+      {C, 0, 1, K::stall, 9, 9.5},       {C, 0, 1, K::experts, 9.5, 10.5},  // a.Y1
+      {M, 0, 1, K::combine, 11.5, 12.5},                                    //
+      {C, 1, 1, K::stall, 10.5, 11.5},   {C, 1, 1, K::experts, 11.5, 12.5}, // b.Y1
+      {M, 1, 1, K::combine, 12.5, 13.5},                                    //
+      {C, 0, 1, K::shared, 12.5, 13},    {C, 1, 1, K::shared, 13, 13.5},    // a.Z, b.Z: the combines have landed
+  };
+  ASSERT_EQ(iv.size(), std::size(want));
+  for (std::size_t k = 0; k < iv.size(); ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_EQ(iv[k].stream, want[k].stream);
+    EXPECT_EQ(iv[k].microbatch, want[k].mb);
+    EXPECT_EQ(iv[k].layer, want[k].layer);
+    EXPECT_EQ(iv[k].kind, want[k].kind);
+    EXPECT_DOUBLE_EQ(iv[k].start_seconds, want[k].start);
+    EXPECT_DOUBLE_EQ(iv[k].end_seconds, want[k].end);
+  }
+  EXPECT_EQ(iv[4].waits_for, TboOpKind::dispatch);
+  const auto r = simulate_two_batch(std::vector<TboLayerOps>(2, ops(1, 2, 1, 1, 0.5)), TboOrder::prefill);
+  EXPECT_DOUBLE_EQ(r.makespan, 13.5);
+  EXPECT_DOUBLE_EQ(r.compute_idle, 3.5); // the four stalls: 1 + 1 + 0.5 + 1
+}
+
+TEST(TboTimeline, DecodeIssueOrder) {
+  // Micro-batch a two stages ahead: a0 a1 (a2 b0) (a3 b1) ... (a9 b7) b8 b9 over the stages [prep] [attention]
+  // [dispatch, shared] [wait, experts, combine] [wait] of two layers.
+  const auto iv = checked_timeline(std::vector<TboLayerOps>(2, ops(1, 1, 1, 1, 1, 1)), TboOrder::decode);
+  std::string compute, comm;
+  for (const TboInterval& i : iv) {
+    if (i.kind == TboOpKind::stall) continue;
+    (i.stream == TboStream::compute ? compute : comm) +=
+        (i.microbatch == 0 ? "a." : "b.") + to_string(i.kind) + std::to_string(i.layer) + " ";
+  }
+  EXPECT_EQ(compute, "a.attention_prep0 a.attention0 a.shared0 b.attention_prep0 a.experts0 b.attention0 b.shared0 "
+                     "a.attention_prep1 b.experts0 a.attention1 a.shared1 b.attention_prep1 a.experts1 b.attention1 "
+                     "b.shared1 b.experts1 ");
+  EXPECT_EQ(comm, "a.dispatch0 a.combine0 b.dispatch0 b.combine0 a.dispatch1 a.combine1 b.dispatch1 b.combine1 ");
+}
+
+TEST(TboTimeline, RecordingLeavesThePhaseUnchanged) {
+  const auto s = resolve_json(scenario_json(repo("scenarios/sglang-prefill-2k-4x8-h100.json")));
+  const PhaseResult plain = evaluate_phase(s, Phase::prefill, s.scenario.engine);
+  TboRegionRecord rec;
+  const PhaseResult recorded = evaluate_phase(s, Phase::prefill, s.scenario.engine, &rec);
+  EXPECT_EQ(recorded.step_seconds, plain.step_seconds);
+  EXPECT_EQ(recorded.two_batch_compute_idle_seconds, plain.two_batch_compute_idle_seconds);
+  // DeepSeek-V3: three dense layers, then one region of 58 MoE layers.
+  EXPECT_EQ(rec.first_layer, 3);
+  EXPECT_EQ(rec.schedule.layer_end.size(), 58u);
+  EXPECT_DOUBLE_EQ(rec.schedule.compute_idle, plain.two_batch_compute_idle_seconds);
+  EXPECT_FALSE(rec.intervals.empty());
 }
 
 TEST(TboSchedule, SglangScenariosIdealBelowRealisticBelowNoOverlap) {
