@@ -103,10 +103,10 @@ void register_hw_commands(CLI::App& app, CliContext& ctx) {
       TextTable acc(
           {"accelerator", "vendor", "bf16 dense", "fp8 dense", "HBM", "HBM bandwidth", "source of bf16 peak"});
       for (const auto& [name, a] : db.accelerators()) {
-        auto peak = [&](DataType t) {
-          auto it = a.peak_dense_flop_per_s.find(t);
-          return it == a.peak_dense_flop_per_s.end() ? std::string("-")
-                                                     : flagged(it->second, format_si(it->second.value, "FLOP/s"));
+        // An init-capture: clang 14 cannot capture a structured binding (allowed from clang 16).
+        auto peak = [&peaks = a.peak_dense_flop_per_s](DataType t) {
+          auto it = peaks.find(t);
+          return it == peaks.end() ? std::string("-") : flagged(it->second, format_si(it->second.value, "FLOP/s"));
         };
         const auto& bf16 =
             a.peak_dense_flop_per_s.count(DataType::bf16) ? a.peak_dense_flop_per_s.at(DataType::bf16) : Quantity{};
