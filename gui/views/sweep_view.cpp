@@ -195,6 +195,7 @@ void SweepView::redraw() {
   upper->append(0, 1.1 * ymax);
   upper->append(std::min(slo, 1.1 * xmax), 1.1 * ymax);
   auto* region = new QAreaSeries(upper);
+  upper->setParent(region); // an area series does not own its boundary series (LeakSanitizer found this one)
   region->setName(QString("latency <= %1 ms").arg(slo));
   region->setColor(QColor(44, 160, 44, 50));
   region->setBorderColor(QColor("#2ca02c"));
