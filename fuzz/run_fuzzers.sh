@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs every fuzzer (trace importers and JSON formats), seeded with the repository's own files of that format and
 # any recorded regressions, with a dictionary of the keys those seeds use.
-# Usage: fuzz/run_fuzzers.sh [BUILD_DIR=build-fuzz] [BUDGET=60] [TARGETS...]
+# Usage: fuzz/run_fuzzers.sh [FUZZ_DIR=build-sanitize/fuzz] [BUDGET=60] [TARGETS...]
 #        fuzz/run_fuzzers.sh --replay REPLAY_EXE     (ctest: replay the JSON seeds in the ordinary build)
 #   BUDGET is seconds per target, or a number of executions per target when written as e.g. 20000runs.
-# Crashes, leaks and timeouts go to BUILD_DIR/crashes/<target>/; once fixed, copy each into
+#   FUZZ_DIR holds the fuzz_* executables of the sanitizer configuration (scripts/test_sanitized.sh builds them).
+# Crashes, leaks and timeouts go to FUZZ_DIR/crashes/<target>/; once fixed, copy each into
 # tests/data/fuzz-regressions/<target>/ (JSON formats) or tests/data/traces/fuzz-regressions/<importer>/ (traces).
 # Exit status 1 when any target found something.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${1:-$root/build-fuzz}"
+build="${1:-$root/build-sanitize/fuzz}"
 budget="${2:-60}"
 shift 2 2>/dev/null || shift $#
 data="$root/tests/data/traces"
@@ -51,11 +52,12 @@ fi
 if [[ "$budget" == *runs ]]; then limit=(-runs="${budget%runs}"); else limit=(-max_total_time="$budget"); fi
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${traces[@]}" "${formats[@]}")
-status=0
-for target in "${targets[@]}"; do
-  exe="$build/fuzz_${target//-/_}"
-  corpus="$build/corpus/$target"
-  crashes="$build/crashes/$target"
+# One target: seeds its corpus, runs it, and writes its report to FUZZ_DIR/<target>.report (exit status = the
+# fuzzer's), so that several can run at once and still print in order.
+fuzz_one() {
+  local target="$1"
+  local exe="$build/fuzz_${target//-/_}" corpus="$build/corpus/$target" crashes="$build/crashes/$target"
+  local report="$build/$target.report" f regressions rc=0
   mkdir -p "$corpus" "$crashes"
   # Seeds: the samples, plain (decompressed) as well as gzip, and any recorded regressions.
   for f in $(seed "$target"); do
@@ -65,7 +67,7 @@ for target in "${targets[@]}"; do
   for regressions in "$data/fuzz-regressions/$target" "$root/tests/data/fuzz-regressions/$target"; do
     [[ -d "$regressions" ]] && cp "$regressions"/* "$corpus/" 2>/dev/null
   done
-  dict=()
+  local dict=()
   if [[ " ${formats[*]} " == *" $target "* ]]; then
     # Every key and string value of the seeds, plus JSON's own tokens.
     cat "$root/fuzz/json.dict" > "$build/$target.dict"
@@ -73,10 +75,33 @@ for target in "${targets[@]}"; do
       >> "$build/$target.dict"
     dict=(-dict="$build/$target.dict")
   fi
-  echo "== $target: $budget"
   "$exe" "$corpus" "${limit[@]}" "${dict[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-    -artifact_prefix="$crashes/" -print_final_stats=1 2>"$build/$target.log" || status=1
-  grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)|ERROR|SUMMARY" "$build/$target.log" | head -5
-  ls "$crashes"
+    -artifact_prefix="$crashes/" -print_final_stats=1 2>"$build/$target.log" || rc=$?
+  {
+    echo "== $target: $budget"
+    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)|ERROR|SUMMARY" "$build/$target.log" | head -5
+    ls "$crashes"
+    if [[ $rc -ne 0 ]]; then
+      echo "-- $target exited $rc; the end of $build/$target.log:"
+      tail -n 15 "$build/$target.log"
+    fi
+  } > "$report"
+  return $rc
+}
+
+# MOESCOPE_JOBS targets at a time (default: the number of cores).
+parallel="${MOESCOPE_JOBS:-$(nproc)}"
+declare -A pid_of=()
+for target in "${targets[@]}"; do
+  while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+  fuzz_one "$target" &
+  pid_of[$target]=$!
 done
+status=0
+failed=()
+for target in "${targets[@]}"; do
+  wait "${pid_of[$target]}" || { status=1; failed+=("$target"); }
+  cat "$build/$target.report"
+done
+echo "fuzz: ${#targets[@]} targets at $budget each, $(( ${#targets[@]} - ${#failed[@]} )) clean, ${#failed[@]} failed${failed[*]:+: ${failed[*]}}"
 exit $status

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ ccache pkg-config clang-format python3-hypothesis python3-distributed python3-venv python3-pip python3-setuptools python3-wheel
+  cmake ninja-build g++ clang libclang-rt-14-dev ccache pkg-config clang-format python3-hypothesis python3-distributed python3-venv python3-pip python3-setuptools python3-wheel
   libeigen3-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas python3-tqdm python3-matplotlib
