@@ -11,6 +11,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "util/atomic_file.hpp"
 #include "views/breakdown_view.hpp"
 #include "views/editor_view.hpp"
 #include "views/headline_view.hpp"
@@ -106,6 +107,11 @@ void MainWindow::build_menus() {
     const QString p = QFileDialog::getSaveFileName(this, "Save scenario", document_.path(), "Scenario (*.json)");
     if (!p.isEmpty()) save_to(p);
   });
+  file->addAction("&Export Session...", this, [this] {
+    const QString p =
+        QFileDialog::getSaveFileName(this, "Export scenario and report", document_.path(), "Scenario (*.json)");
+    if (!p.isEmpty()) export_session(p);
+  });
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   QMenu* edit = menuBar()->addMenu("&Edit");
@@ -149,6 +155,29 @@ bool MainWindow::save_to(const QString& path) {
   }
   remember(path);
   statusBar()->showMessage("Saved " + path, 4000);
+  return true;
+}
+
+bool MainWindow::export_session(const QString& path) {
+  const auto o = outcome_;
+  if (!settled() || !o->evaluation) {
+    set_banner("Not exported: " + QString(o && !o->evaluation ? "the scenario has problems (see the editor)"
+                                                              : "the newest edit is still being evaluated"));
+    return false;
+  }
+  const std::string scenario_file = path.toStdString();
+  const std::string stem = path.endsWith(".json") ? path.chopped(5).toStdString() : scenario_file;
+  const EvalReport report = o->evaluation->report();
+  try {
+    write_files_atomically({{scenario_file, document_.json().dump(2) + "\n"},
+                            {stem + ".report.json", report.json.dump(2) + "\n"},
+                            {stem + ".report.txt", report.text}});
+  } catch (const std::exception& e) {
+    set_banner("Could not export " + path + ": " + QString::fromStdString(e.what()));
+    return false;
+  }
+  set_banner("");
+  statusBar()->showMessage("Exported " + path + " and its report", 4000);
   return true;
 }
 

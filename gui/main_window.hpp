@@ -38,6 +38,10 @@ public:
 
   bool open_file(const QString& path); // false: the document is unchanged and the banner says why
   bool save_to(const QString& path);
+  // The session as files: the scenario at `path` and its report beside it (<stem>.report.json, exactly what
+  // `moescope eval -o` writes, and <stem>.report.txt), all or none. False, with the banner saying why, while the
+  // newest edit is not evaluated or has problems.
+  bool export_session(const QString& path);
 
   ScenarioDocument& document() { return document_; }
   Evaluator& evaluator() { return *evaluator_; }

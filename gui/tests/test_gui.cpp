@@ -68,6 +68,16 @@ Diagnostics facade_problems(MainWindow& w) {
   return {};
 }
 
+// The CLI, from ctest's environment (a path on the compile line would make every clone's ccache miss this file).
+QString cli_path() {
+  return qEnvironmentVariable("MOESCOPE_CLI", "moescope");
+}
+
+QString read_text(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
 void settle(MainWindow& w) {
   QVERIFY(wait_for_evaluation(w, 60000));
 }
@@ -203,7 +213,7 @@ private Q_SLOTS:
     QVERIFY(w.save_to(path));
     QVERIFY(!w.document().modified());
     QProcess cli;
-    cli.start(MOESCOPE_CLI, {"--json", "eval", path});
+    cli.start(cli_path(), {"--json", "eval", path});
     QVERIFY(cli.waitForFinished(60000));
     QCOMPARE(cli.exitCode(), 0);
     const Json report = Json::parse(cli.readAllStandardOutput().toStdString());
@@ -213,6 +223,29 @@ private Q_SLOTS:
     QCOMPARE(summary.at("decode_tokens_per_s_per_gpu").get<double>(),
              w.headline()->value("decode.tokens_per_s_per_gpu"));
     QCOMPARE(summary.at("decode_memory_per_gpu_bytes").get<double>(), w.headline()->value("decode.memory_total_bytes"));
+  }
+
+  void exported_session_is_the_scenario_and_its_cli_report() {
+    MainWindow w;
+    w.editor()->enter("/workload/batch_per_gpu", "80");
+    settle(w);
+    QTemporaryDir dir;
+    const QString path = dir.filePath("study.json");
+    QVERIFY(w.export_session(path));
+    QCOMPARE(Json::parse(read_text(path).toStdString()), w.document().json());
+    QVERIFY(!read_text(dir.filePath("study.report.txt")).isEmpty());
+    const QString report_path = dir.filePath("cli.report.json");
+    QProcess cli;
+    cli.start(cli_path(), {"eval", path, "-o", report_path});
+    QVERIFY(cli.waitForFinished(60000));
+    QCOMPARE(cli.exitCode(), 0);
+    QCOMPARE(read_text(dir.filePath("study.report.json")), read_text(report_path));
+    // A scenario with problems exports nothing and says why.
+    w.editor()->enter("/workload/batch_per_gpu", "-1");
+    settle(w);
+    QVERIFY(!w.export_session(dir.filePath("bad.json")));
+    QVERIFY(!QFileInfo::exists(dir.filePath("bad.json")));
+    QVERIFY2(w.banner().contains("problems"), qPrintable(w.banner()));
   }
 
   void roofline_equals_facade() {
