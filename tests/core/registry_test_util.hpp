@@ -6,6 +6,8 @@
 #include <iterator>
 #include <string>
 
+#include "test_paths.hpp"
+
 namespace moescope::registry_testing {
 
 // Occurrences of "Registrar<interface>" followed by a name (a registrar object) in the .cpp files of

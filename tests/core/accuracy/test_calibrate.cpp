@@ -6,6 +6,7 @@
 
 #include "accuracy/calibrate.hpp"
 #include "hw/hardware_database.hpp"
+#include "test_paths.hpp"
 #include "util/data_paths.hpp"
 
 namespace moescope {

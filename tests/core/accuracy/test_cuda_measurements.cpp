@@ -7,6 +7,7 @@
 #include "accuracy/calibrate.hpp"
 #include "accuracy/cuda_measurements.hpp"
 #include "accuracy/operation_predictor.hpp"
+#include "test_paths.hpp"
 
 namespace moescope {
 namespace {

@@ -5,6 +5,7 @@
 #include "accuracy/compute_calibration_fit.hpp"
 #include "accuracy/validation_run.hpp"
 #include "compute/calibration.hpp"
+#include "test_paths.hpp"
 #include "util/data_paths.hpp"
 
 namespace moescope {

@@ -4,6 +4,7 @@
 
 #include "compute/compute_engine.hpp"
 #include "compute/operators.hpp"
+#include "test_paths.hpp"
 
 namespace moescope {
 namespace {

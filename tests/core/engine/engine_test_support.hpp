@@ -5,6 +5,7 @@
 #include "hw/hardware_database.hpp"
 #include "model/model_catalog.hpp"
 #include "scenario/resolved_scenario.hpp"
+#include "test_paths.hpp"
 #include "util/data_paths.hpp"
 
 namespace moescope::engine_test {

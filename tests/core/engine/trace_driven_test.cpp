@@ -4,6 +4,7 @@
 #include "engine/step_model.hpp"
 #include "engine_test_support.hpp"
 #include "placement/strategy.hpp"
+#include "test_paths.hpp"
 
 using namespace moescope;
 using namespace moescope::engine_test;

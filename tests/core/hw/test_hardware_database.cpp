@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "hw/hardware_database.hpp"
+#include "test_paths.hpp"
 #include "util/data_paths.hpp"
 
 using namespace moescope;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "model/model_architecture.hpp"
+#include "test_paths.hpp"
 
 namespace moescope::test {
 

@@ -7,6 +7,7 @@
 #include "placement/routing_stats.hpp"
 #include "study/placement_map.hpp"
 #include "study/placement_study.hpp"
+#include "test_paths.hpp"
 
 using namespace moescope;
 
@@ -23,7 +24,7 @@ trace::ExpertTrace four_experts() {
   return trace::ExpertTrace(m, {{"r", 0, 0, 3, 0}}, {0, 1, 0, 2, 2, 3}, {});
 }
 
-const std::string kTrace = MOESCOPE_TEST_DATA_DIR "/traces/deepseek-v2-lite-chat-20.mst";
+const std::string kTrace = std::string(MOESCOPE_TEST_DATA_DIR) + "/traces/deepseek-v2-lite-chat-20.mst";
 
 } // namespace
 

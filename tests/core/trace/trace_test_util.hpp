@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "test_paths.hpp"
 #include "trace/importer.hpp"
 #include "util/diagnostics.hpp"
 
