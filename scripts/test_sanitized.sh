@@ -17,7 +17,7 @@ if [ -z "$compiler" ]; then
   exit 1
 fi
 if [ ! -f "$build/build.ninja" ]; then
-  # -O1: sanitizer reports stay readable and the build is about a third faster than at -O3; no benchmarks, no CUDA.
+  # -O1 with line tables: readable sanitizer reports without -O0's slow tests; no benchmarks, no CUDA programs.
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$compiler" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" -DMOESCOPE_SANITIZE=ON -DMOESCOPE_BUILD_FUZZERS=ON \
     -DMOESCOPE_BUILD_BENCH=OFF -DMOESCOPE_BUILD_CUDA=OFF
