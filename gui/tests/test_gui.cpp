@@ -73,6 +73,15 @@ QString cli_path() {
   return qEnvironmentVariable("MOESCOPE_CLI", "moescope");
 }
 
+// Runs the CLI with `args`; true when it exited 0, with its standard output in `out`.
+bool run_cli(const QStringList& args, QByteArray* out = nullptr) {
+  QProcess cli;
+  cli.start(cli_path(), args);
+  if (!cli.waitForFinished(60000) || cli.exitStatus() != QProcess::NormalExit || cli.exitCode() != 0) return false;
+  if (out) *out = cli.readAllStandardOutput();
+  return true;
+}
+
 QString read_text(const QString& path) {
   QFile f(path);
   return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
@@ -212,11 +221,9 @@ private Q_SLOTS:
     const QString path = dir.filePath("saved.json");
     QVERIFY(w.save_to(path));
     QVERIFY(!w.document().modified());
-    QProcess cli;
-    cli.start(cli_path(), {"--json", "eval", path});
-    QVERIFY(cli.waitForFinished(60000));
-    QCOMPARE(cli.exitCode(), 0);
-    const Json report = Json::parse(cli.readAllStandardOutput().toStdString());
+    QByteArray out;
+    QVERIFY(run_cli({"--json", "eval", path}, &out));
+    const Json report = Json::parse(out.toStdString());
     const Json& summary = report.at("engine").at("summary");
     QCOMPARE(summary.at("tpot_seconds").get<double>(), w.headline()->value("decode.tpot_seconds"));
     QCOMPARE(summary.at("ttft_seconds").get<double>(), w.headline()->value("prefill.ttft_seconds"));
@@ -235,10 +242,7 @@ private Q_SLOTS:
     QCOMPARE(Json::parse(read_text(path).toStdString()), w.document().json());
     QVERIFY(!read_text(dir.filePath("study.report.txt")).isEmpty());
     const QString report_path = dir.filePath("cli.report.json");
-    QProcess cli;
-    cli.start(cli_path(), {"eval", path, "-o", report_path});
-    QVERIFY(cli.waitForFinished(60000));
-    QCOMPARE(cli.exitCode(), 0);
+    QVERIFY(run_cli({"eval", path, "-o", report_path}));
     QCOMPARE(read_text(dir.filePath("study.report.json")), read_text(report_path));
     // A scenario with problems exports nothing and says why.
     w.editor()->enter("/workload/batch_per_gpu", "-1");
