@@ -99,12 +99,21 @@ public:
   int sniff(std::string_view head, std::string_view filename) const override {
     const std::size_t sep = head.find("\t\t");
     const std::size_t nl = head.find('\n');
+    const bool named = std::string(filename).starts_with("expert_weights_");
+    const auto ids_only = [&](std::size_t end) {
+      for (std::size_t i = 0; i < end; ++i)
+        if (!((head[i] >= '0' && head[i] <= '9') || head[i] == '\t')) return false;
+      return end > 0 && head[0] != '\t';
+    };
+    // A first line longer than the window (a summary task's long samples): tab-separated ids up to the end of
+    // what the detector sees is the ESFT structure so far; the file name decides ties.
+    if (sep == std::string_view::npos && nl == std::string_view::npos)
+      return ids_only(head.size()) ? (named ? 80 : 60) : 0;
     if (sep == std::string_view::npos || (nl != std::string_view::npos && nl < sep) || sep == 0) return 0;
-    for (std::size_t i = 0; i < sep; ++i)
-      if (!((head[i] >= '0' && head[i] <= '9') || head[i] == '\t')) return 0;
+    if (!ids_only(sep)) return 0;
     int score = 70;
     if (head.substr(sep + 2).starts_with("0.") || head.substr(sep + 2).starts_with("1")) score = 85;
-    if (std::string(filename).starts_with("expert_weights_")) score += 10;
+    if (named) score += 10;
     return score;
   }
 

@@ -196,6 +196,28 @@ TEST(Esft, IdsAreTokenMajorSixPerTokenThenDoubleTabThenWeightsInTheSameOrder) {
   EXPECT_THAT(ids(t, 1, 0), ElementsAre(2, 7, 8, 39, 61, 56));
 }
 
+// A summary task's first sample is longer than the detector's 4 KiB window: detected by structure, not by the
+// double tab (which comes after the window), with or without the ESFT file name.
+TEST(Esft, FirstLineLongerThanTheDetectionWindowIsDetected) {
+  ScratchDir dir;
+  std::string ids, weights;
+  for (int t = 0; t < 400; ++t) // 400 tokens x top-6: about 6 KB of ids before the double tab
+    for (int j = 0; j < 6; ++j) {
+      ids += (ids.empty() ? "" : "\t") + std::to_string((t * 7 + j * 11) % 64);
+      weights += (weights.empty() ? "" : "\t") + std::string("0.1");
+    }
+  const std::string line = ids + "\t\t" + weights + "\n";
+  ASSERT_GT(ids.size(), 4096u);
+  write_text(dir.file("summary/expert_weights_0.txt"), line + "1\t2\t3\t4\t5\t6\t\t0.1\t0.1\t0.1\t0.1\t0.1\t0.1\n");
+  write_text(dir.file("plain.txt"), line);
+  EXPECT_EQ(detect_importer(dir.path() + "/summary").name(), "esft");
+  EXPECT_EQ(detect_importer(dir.file("plain.txt")).name(), "esft");
+  const auto t = load_tokens(dir.path() + "/summary");
+  EXPECT_EQ(t.num_requests(), 2u);
+  EXPECT_EQ(t.request(0).prefill_tokens, 400u);
+  EXPECT_EQ(t.top_k(), 6u);
+}
+
 // --- OLMoE / Mixtral counts ----------------------------------------------------------------------------------
 
 TEST(OlmoeCounts, StringKeyedCountersBecomePerLayerCounts) {
