@@ -27,6 +27,7 @@ struct CompareArgs {
   bool a2a = false, no_cross = false;
   std::uint64_t seed = 0;
   std::string out_md, out_csv, out_json;
+  std::string replica_rule = "node_cover";
 };
 
 } // namespace
@@ -70,6 +71,9 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
   cmp->add_option("--bytes-per-token", a->bytes_per_token, "Dispatch bytes per token row (default: from the model)");
   cmp->add_flag("--a2a", a->a2a,
                 "Also compute all-to-all time through the network model (DeepEP normal and low-latency)");
+  cmp->add_option("--replica-rule", a->replica_rule,
+                  "Which copy of an expert a token uses (node_cover: fewest nodes; same_node_first: the old rule)")
+      ->check(CLI::IsMember(replica_choice_names()));
   cmp->add_flag("--no-cross-domain", a->no_cross, "Skip the cross-domain runs");
   cmp->add_option("-o,--output", a->out_md, "Write the Markdown table here");
   cmp->add_option("--csv", a->out_csv, "Write the CSV here");
@@ -95,6 +99,7 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
     cfg.stats.prefix_fraction = a->prefix_fraction;
     cfg.eval.window = a->window;
     cfg.eval.all_to_all_time = a->a2a;
+    cfg.eval.replica_rule = parse_replica_choice(a->replica_rule);
     const auto res = run_placement_study(study);
     const std::string md = placement::experiment_markdown(res);
     const Json j = placement::experiment_json(res);

@@ -89,6 +89,7 @@ Json phase_result_to_json(const PhaseResult& r) {
     const auto& t = r.moe;
     j["moe"] = {{"kernel", t.kernel},
                 {"placement", t.placement},
+                {"replica_rule", t.replica_rule},
                 {"routing", t.routing},
                 {"tokens_per_gpu", t.tokens_per_gpu},
                 {"dispatch_seconds", t.dispatch.seconds},

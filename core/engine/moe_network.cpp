@@ -63,6 +63,7 @@ std::string network_key(const ResolvedScenario& s, const EngineConfig& c, const 
   key.reserve(288);
   put(key, kernel);
   put(key, s.scenario.placement.strategy);
+  put(key, s.scenario.placement.replica_rule);
   put(key, c.network_calibration.empty() ? s.system.name : c.network_calibration);
   for (double v : {double(tp.nodes),
                    double(tp.gpus_per_node),

@@ -28,6 +28,7 @@ struct AllToAllPhase {
 
 struct MoeNetworkCost {
   std::string kernel, placement, routing, note;
+  std::string replica_rule;  // with redundant expert slots: which copy a token uses ("": one copy per expert)
   std::string mode;          // "expected_value" or "trace"
   std::int32_t ep_gpus = 0;  // GPUs of the expert-parallel group
   double tokens_per_gpu = 0; // tokens each GPU routes in this micro-batch

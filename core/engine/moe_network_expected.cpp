@@ -26,13 +26,16 @@ Placement expected_placement(const ResolvedScenario& s, const ExpectedRouting& r
   }
   const std::int32_t nodes = std::max<std::int32_t>(1, ep / std::max<std::int32_t>(gpn, 1));
   const std::vector<double> load = inclusion_probabilities(routing);
+  const ReplicaChoice rule =
+      parse_replica_choice(s.scenario.placement.replica_rule).value_or(ReplicaChoice::node_cover);
   if (auto p = strategy->fit_expected(load, ep, nodes, slots, static_cast<std::int32_t>(s.model.moe.num_groups))) {
     used = strategy->name();
+    p->choice = rule;
     return *p;
   }
   used = "linear";
   note += "placement strategy \"" + name + "\" needs a trace; linear placement used in expected-value mode. ";
-  return Placement::linear(routing.num_experts, ep, slots);
+  return Placement::linear(routing.num_experts, ep, slots, rule);
 }
 
 // `matrices`: also fill the GPU x GPU byte matrices (not memoized).
@@ -79,6 +82,8 @@ MoeNetworkCost expected_cost(const ResolvedScenario& s, Phase phase, double toke
   if (s.scenario.routing.kind == RoutingKind::trace)
     out.note += "trace routing evaluated as uniform in expected-value mode. ";
   const Placement placement = expected_placement(s, routing, ep, tp.gpus_per_node, out.placement, out.note);
+  if (placement.replica_gpus.size() > static_cast<std::size_t>(placement.num_experts))
+    out.replica_rule = to_string(placement.choice);
   DispatchOptions options;
   options.use_scale_up = c.use_scale_up;
   options.expected_traffic_matrices = matrices != nullptr;

@@ -57,6 +57,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   const placement::PlacementPlan* plan =
       &te.plan(*strategy, {nodes, std::min(gpn, ep), static_cast<std::int32_t>(d.expert_slots_per_gpu)}, fit);
   out.placement = strategy->name();
+  if (d.redundant_expert_slots > 0) out.replica_rule = s.scenario.placement.replica_rule;
   out.routing = "trace:" + s.scenario.routing.trace_file;
 
   bool calibrated = false;
@@ -75,6 +76,7 @@ MoeNetworkCost trace_cost(const ResolvedScenario& s, Phase phase, double tokens,
   }
   DispatchOptions options;
   options.use_scale_up = c.use_scale_up;
+  options.replica_rule = parse_replica_choice(s.scenario.placement.replica_rule);
 
   // Batches of consecutive trace tokens: tokens_per_gpu per GPU, requests homed by the plan's homing policy (a
   // request's tokens spread over its home node's GPUs), every MoE layer of the trace routed through its placement.

@@ -38,11 +38,10 @@ const DispatchResult& evaluate_dispatch(const DispatchKernel& kernel, const Topo
   dispatch_detail::check_inputs(topo, placement);
   dispatch_detail::check_matrix_size(topo);
   dispatch_detail::reset(ws.result, topo.num_gpus(), false);
-  ws.replica_counter.assign(static_cast<std::size_t>(placement.num_experts), 0);
-  ws.gpu_load.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
+  ws.router.reset(placement, topo.gpus_per_node(), options.replica_rule);
   kernel.route(topo, placement, routing, options, ws);
   {
-    std::vector<double>& per_src = ws.gpu_load; // scratch after routing
+    std::vector<double>& per_src = ws.source_tokens;
     per_src.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
     for (std::int32_t src : routing.source_gpu)
       per_src[static_cast<std::size_t>(src)] += 1.0;

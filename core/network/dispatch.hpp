@@ -7,11 +7,13 @@
 // dispatch_link_costs.cpp (link loads, phase costs), dispatch_per_copy.cpp (replicas, per-copy routing).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "network/expert_placement.hpp"
 #include "network/group_limited_selection.hpp"
+#include "network/replica_routing.hpp"
 #include "network/routing.hpp"
 #include "network/topology.hpp"
 #include "util/data_type.hpp"
@@ -58,6 +60,9 @@ struct DispatchOptions {
   // per-node and per-rail sums (same link loads, busiest link and times; docs/network-model.md) and leave the
   // matrices empty; other topologies always fill them.
   bool expected_traffic_matrices = false;
+  // Trace-driven routing: the replica rule instead of the placement's own Placement::choice (the expected-value
+  // mode reads Placement::choice).
+  std::optional<ReplicaChoice> replica_rule;
 };
 
 // Time of one phase (dispatch or combine) and where it goes.
@@ -152,8 +157,8 @@ std::vector<std::string> dispatch_kernel_names();
 // Reusable scratch space so that repeated evaluations do not allocate.
 struct DispatchWorkspace {
   DispatchResult result;
-  std::vector<std::int32_t> replica_counter; // per expert
-  std::vector<double> gpu_load;              // per GPU (least-loaded choice)
+  ReplicaRouter router;              // the placement's replica rule, reset per evaluation
+  std::vector<double> source_tokens; // per GPU
 };
 
 // Largest GPU count for which GPU x GPU traffic matrices are kept (trace-driven mode and the general expected-value
@@ -198,12 +203,6 @@ double expected_max_standard_normal(double m);
 
 // Helpers shared by the kernels.
 namespace dispatch_detail {
-// The GPU that serves `expert` for a token on `src`, following the placement's replica rule.
-std::int32_t choose_replica(const Topology& topo, const Placement& p, std::int32_t expert, std::int32_t src,
-                            std::vector<std::int32_t>& counter, std::vector<double>& load);
-// Expected share of `expert`'s tokens from `src` going to each of its replicas (fills weights parallel to the
-// replica list; returns the replica count).
-int replica_weights(const Topology& topo, const Placement& p, std::int32_t expert, std::int32_t src, double* weights);
 // Probability that a token with inclusion mass `mass` (sum of pi over a set of experts) selects none of the set,
 // for top_k draws without replacement over num_experts experts: prod_{i<k} (1 - (mass / k) / (1 - i / E)).
 double prob_none(double mass, std::int32_t top_k, std::int32_t num_experts);

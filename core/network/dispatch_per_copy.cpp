@@ -9,77 +9,33 @@
 
 namespace moescope::dispatch_detail {
 
-std::int32_t choose_replica(const Topology& topo, const Placement& p, std::int32_t expert, std::int32_t src,
-                            std::vector<std::int32_t>& counter, std::vector<double>& load) {
-  const std::int32_t n = p.replicas(expert);
-  const std::int32_t* reps = p.replicas_begin(expert);
-  if (n == 1) return reps[0];
-  switch (p.choice) {
-  case ReplicaChoice::round_robin:
-    return reps[counter[static_cast<std::size_t>(expert)]++ % n];
-  case ReplicaChoice::least_loaded: {
-    std::int32_t best = reps[0];
-    for (std::int32_t i = 1; i < n; ++i)
-      if (load[static_cast<std::size_t>(reps[i])] < load[static_cast<std::size_t>(best)]) best = reps[i];
-    load[static_cast<std::size_t>(best)] += 1.0;
-    return best;
-  }
-  case ReplicaChoice::same_node_first: {
-    for (std::int32_t i = 0; i < n; ++i)
-      if (reps[i] == src) return src;
-    const std::int32_t node = topo.node_of(src);
-    std::int32_t local_count = 0;
-    for (std::int32_t i = 0; i < n; ++i)
-      local_count += topo.node_of(reps[i]) == node;
-    std::int32_t& c = counter[static_cast<std::size_t>(expert)];
-    if (local_count == 0) return reps[c++ % n];
-    std::int32_t pick = c++ % local_count;
-    for (std::int32_t i = 0; i < n; ++i)
-      if (topo.node_of(reps[i]) == node && pick-- == 0) return reps[i];
-    return reps[0];
-  }
-  }
-  return reps[0];
-}
-
-int replica_weights(const Topology& topo, const Placement& p, std::int32_t expert, std::int32_t src, double* w) {
-  const std::int32_t n = p.replicas(expert);
-  const std::int32_t* reps = p.replicas_begin(expert);
-  if (n == 1) {
-    w[0] = 1.0;
-    return 1;
-  }
-  if (p.choice == ReplicaChoice::same_node_first) {
-    for (std::int32_t i = 0; i < n; ++i)
-      if (reps[i] == src) {
-        for (std::int32_t j = 0; j < n; ++j)
-          w[j] = j == i ? 1.0 : 0.0;
-        return n;
-      }
-    std::int32_t local_count = 0;
-    for (std::int32_t i = 0; i < n; ++i)
-      local_count += topo.node_of(reps[i]) == topo.node_of(src);
-    if (local_count > 0) {
-      for (std::int32_t i = 0; i < n; ++i)
-        w[i] = topo.node_of(reps[i]) == topo.node_of(src) ? 1.0 / local_count : 0.0;
-      return n;
-    }
-  }
-  for (std::int32_t i = 0; i < n; ++i)
-    w[i] = 1.0 / n;
-  return n;
-}
-
 namespace {
 // Calls f(expert, gpu, weight) for every replica of every expert, weight = the expected share of the expert's tokens
-// from `src` that this replica serves (replica_weights; 1 with one replica per expert).
-template <class F> void for_each_replica_share(const Topology& topo, const Placement& p, std::int32_t src, F&& f) {
+// from `src` that this replica serves (expected_replica_shares; 1 with one replica per expert).
+template <class F>
+void for_each_replica_share(const Topology& topo, const Placement& p, const SourceClass& c, std::int32_t src, F&& f) {
   if (p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts)) { // one replica each: expert e on gpus[e]
     for (std::int32_t e = 0; e < p.num_experts; ++e)
       f(e, p.replica_gpus[static_cast<std::size_t>(e)], 1.0);
     return;
   }
-  thread_local std::vector<double> w; // replica weights of one expert
+  thread_local std::vector<double> w, forced; // replica weights of one expert; per node (node_cover)
+  if (p.choice == ReplicaChoice::node_cover) {
+    // The probability that a token reaches a node anyway: it selects an expert whose copies all sit there.
+    thread_local std::vector<double> mass;
+    mass.assign(static_cast<std::size_t>(topo.nodes()), 0.0);
+    for (std::int32_t e = 0; e < p.num_experts; ++e) {
+      const std::int32_t* reps = p.replicas_begin(e);
+      const std::int32_t node = topo.node_of(reps[0]);
+      bool one_node = true;
+      for (std::int32_t i = 1; i < p.replicas(e) && one_node; ++i)
+        one_node = topo.node_of(reps[i]) == node;
+      if (one_node) mass[static_cast<std::size_t>(node)] += c.inclusion[static_cast<std::size_t>(e)];
+    }
+    forced.resize(mass.size());
+    for (std::size_t n = 0; n < mass.size(); ++n)
+      forced[n] = 1.0 - prob_none(std::min(mass[n], static_cast<double>(c.top_k)), c.top_k, p.num_experts);
+  }
   for (std::int32_t e = 0; e < p.num_experts; ++e) {
     const std::int32_t n = p.replicas(e);
     const std::int32_t* reps = p.replicas_begin(e);
@@ -88,7 +44,8 @@ template <class F> void for_each_replica_share(const Topology& topo, const Place
       continue;
     }
     if (w.size() < static_cast<std::size_t>(n)) w.resize(static_cast<std::size_t>(n));
-    replica_weights(topo, p, e, src, w.data());
+    expected_replica_shares(p, topo.gpus_per_node(), e, src,
+                            p.choice == ReplicaChoice::node_cover ? forced.data() : nullptr, w.data());
     for (std::int32_t i = 0; i < n; ++i)
       f(e, reps[i], w[static_cast<std::size_t>(i)]);
   }
@@ -100,7 +57,7 @@ void gpu_masses(const Topology& topo, const Placement& p, const SourceClass& c, 
   mass.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
   sq.assign(static_cast<std::size_t>(topo.num_gpus()), 0.0);
   const double* pi = c.inclusion.data();
-  for_each_replica_share(topo, p, src, [&](std::int32_t e, std::int32_t gpu, double weight) {
+  for_each_replica_share(topo, p, c, src, [&](std::int32_t e, std::int32_t gpu, double weight) {
     const double m = pi[e] * weight;
     mass[static_cast<std::size_t>(gpu)] += m;
     sq[static_cast<std::size_t>(gpu)] += m * m;
@@ -116,7 +73,7 @@ void group_limited_destinations(const Topology& topo, const Placement& p, const 
   const double unit = 1.0 / per_group;
   // share[d * groups + x]: group x's experts served by GPU d (rows 0..g-1), then per node (rows g..g+nodes-1).
   share.assign(static_cast<std::size_t>(g + nodes) * groups, 0.0);
-  for_each_replica_share(topo, p, src, [&](std::int32_t e, std::int32_t gpu, double weight) {
+  for_each_replica_share(topo, p, c, src, [&](std::int32_t e, std::int32_t gpu, double weight) {
     share[static_cast<std::size_t>(gpu) * groups + e / per_group] += unit * weight;
   });
   for (std::int32_t d = 0; d < g; ++d)
@@ -138,15 +95,16 @@ void route_per_copy(const Topology& topo, const Placement& p, const TokenRouting
   double* su = r.scale_up_rows.data();
   double* so = r.scale_out_rows.data();
   const bool single = p.replica_gpus.size() == static_cast<std::size_t>(p.num_experts);
+  std::int32_t chosen[ReplicaRouter::kMaxTopK];
   for (std::int32_t t = 0; t < nt; ++t) {
     const std::int32_t src = routing.source_gpu[static_cast<std::size_t>(t)];
     const std::int32_t src_node = topo.node_of(src);
     const std::int32_t* ex = routing.experts.data() + static_cast<std::size_t>(t) * k;
+    if (!single) ws.router.route(p, src, src_node, ex, k, chosen);
     for (std::int32_t j = 0; j < k; ++j) {
       const std::int32_t e = ex[j];
       if (e < 0) continue;
-      const std::int32_t d = single ? p.replica_gpus[static_cast<std::size_t>(e)]
-                                    : choose_replica(topo, p, e, src, ws.replica_counter, ws.gpu_load);
+      const std::int32_t d = single ? p.replica_gpus[static_cast<std::size_t>(e)] : chosen[j];
       r.expert_tokens_per_gpu[static_cast<std::size_t>(d)] += 1.0;
       r.received_rows_per_gpu[static_cast<std::size_t>(d)] += 1.0;
       if (d == src) continue;

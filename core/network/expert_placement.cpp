@@ -12,8 +12,21 @@ std::string to_string(ReplicaChoice c) {
     return "round_robin";
   case ReplicaChoice::least_loaded:
     return "least_loaded";
+  case ReplicaChoice::node_cover:
+    return "node_cover";
   }
   return "?";
+}
+
+std::vector<std::string> replica_choice_names() {
+  return {"same_node_first", "round_robin", "least_loaded", "node_cover"};
+}
+
+std::optional<ReplicaChoice> parse_replica_choice(const std::string& name) {
+  for (auto c : {ReplicaChoice::same_node_first, ReplicaChoice::round_robin, ReplicaChoice::least_loaded,
+                 ReplicaChoice::node_cover})
+    if (to_string(c) == name) return c;
+  return std::nullopt;
 }
 
 void Placement::check() const {

@@ -3,6 +3,7 @@
 // replicas. The placement module (strategies such as "linear", load-balanced, EPLB-style redundancy) produces
 // this; the network model only reads it.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,13 @@ enum class ReplicaChoice {
   same_node_first, // a replica on the token's GPU, else on its node, else any; round-robin among the candidates
   round_robin,     // all replicas in turn (per expert counter)
   least_loaded,    // the replica with the fewest tokens so far (ties: lowest GPU); same-GPU/same-node not preferred
+  // Deduplication-aware, seeing the token's whole top-k: a replica on its GPU, else on its node, else on a node the
+  // token reaches anyway, else the fewest additional nodes (greedy cover); the least-loaded copy within a node.
+  node_cover,
 };
 std::string to_string(ReplicaChoice c);
+std::vector<std::string> replica_choice_names(); // in enum order
+std::optional<ReplicaChoice> parse_replica_choice(const std::string& name);
 
 struct Placement {
   std::int32_t num_experts = 0;

@@ -29,18 +29,17 @@ public:
     double* so = r.scale_out_rows.data();
     double* expert_tokens = r.expert_tokens_per_gpu.data();
     double* received = r.received_rows_per_gpu.data();
-    std::int32_t dests[64], nodes_seen[64];
+    std::int32_t dests[64], nodes_seen[64], chosen[64];
     for (std::int32_t t = 0; t < nt; ++t) {
       const std::int32_t src = routing.source_gpu[static_cast<std::size_t>(t)];
       const std::int32_t src_node = topo.node_of(src), src_local = topo.local_of(src);
       const std::int32_t* ex = routing.experts.data() + static_cast<std::size_t>(t) * k;
       int nd = 0, nn = 0;
+      if (!single) ws.router.route(p, src, src_node, ex, k, chosen);
       for (std::int32_t j = 0; j < k; ++j) {
         const std::int32_t e = ex[j];
         if (e < 0) continue;
-        const std::int32_t d = single
-                                   ? p.replica_gpus[static_cast<std::size_t>(e)]
-                                   : dispatch_detail::choose_replica(topo, p, e, src, ws.replica_counter, ws.gpu_load);
+        const std::int32_t d = single ? p.replica_gpus[static_cast<std::size_t>(e)] : chosen[j];
         expert_tokens[d] += 1.0;
         bool dup = false;
         for (int i = 0; i < nd; ++i)

@@ -21,8 +21,9 @@ TopologyParams a2a_topology_params(std::int32_t nodes, std::int32_t gpus_per_nod
 }
 
 void A2ATimer::begin_batch(const PlacementPlan& plan, const PlacementTopology& topo, double bytes_per_token,
-                           std::int32_t top_k) {
+                           std::int32_t top_k, std::optional<ReplicaChoice> rule) {
   plan_ = &plan;
+  rule_ = rule;
   if (topo.nodes != topo_.nodes || topo.gpus_per_node != topo_.gpus_per_node || topology_.num_gpus() == 0)
     topology_ = Topology(a2a_topology_params(topo.nodes, topo.gpus_per_node));
   topo_ = topo;
@@ -46,6 +47,7 @@ void A2ATimer::end_batch(std::vector<LayerMetrics>& layers) {
   DispatchPayload payload{bytes_per_token_, 2.0 * bytes_per_token_};
   KernelCosts costs;
   DispatchOptions opts;
+  opts.replica_rule = rule_;
   for (std::size_t l = 0; l < routing_.size() && l < layers.size(); ++l) {
     if (routing_[l].num_tokens() == 0) continue;
     auto time = [&](const DispatchKernel* k) {

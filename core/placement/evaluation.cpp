@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "network/replica_routing.hpp"
 #include "placement/a2a_time.hpp"
 
 namespace moescope::placement {
@@ -51,18 +52,11 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
   m.layers.assign(L, LayerMetrics{});
   const std::size_t R = test.num_requests();
   const std::size_t window = options.window > 0 ? options.window : std::max<std::size_t>(R, 1);
-  // replica tables: for (layer, expert) the GPUs; for (layer, expert, node) the local replicas
-  std::vector<std::uint32_t> counter(L * E, 0), local_counter(L * E * N, 0);
-  std::vector<std::int32_t> local_off(L * E * N + 1, 0), local_gpus;
+  std::vector<ReplicaRouter> routers(L);
   for (std::size_t l = 0; l < L; ++l)
-    for (std::size_t e = 0; e < E; ++e)
-      for (std::size_t n = 0; n < N; ++n) {
-        const auto& p = plan.layers[l];
-        for (const std::int32_t* g = p.replicas_begin(std::int32_t(e));
-             g != p.replicas_begin(std::int32_t(e)) + p.replicas(std::int32_t(e)); ++g)
-          if (std::size_t(*g) / gpn == n) local_gpus.push_back(*g);
-        local_off[(l * E + e) * N + n + 1] = std::int32_t(local_gpus.size());
-      }
+    routers[l].reset(plan.layers[l], topo.gpus_per_node, options.replica_rule);
+  if (K > std::size_t(ReplicaRouter::kMaxTopK)) throw std::invalid_argument("evaluate_plan: top_k above 64");
+  std::int32_t chosen[ReplicaRouter::kMaxTopK];
   const auto data = test.trace->expert_data();
   const std::size_t per_token = L * K;
   std::vector<double> in(L * N), out(L * N), gload(L * G), node_tokens(N), node_reqs(N);
@@ -85,7 +79,8 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
     std::fill(gload.begin(), gload.end(), 0.0);
     std::fill(node_tokens.begin(), node_tokens.end(), 0.0);
     std::fill(node_reqs.begin(), node_reqs.end(), 0.0);
-    if (options.all_to_all_time) timer.begin_batch(plan, topo, options.bytes_per_token, std::int32_t(K));
+    if (options.all_to_all_time)
+      timer.begin_batch(plan, topo, options.bytes_per_token, std::int32_t(K), options.replica_rule);
     for (std::size_t r = w0; r < w1; ++r) {
       const auto h = std::size_t(home[r - w0]);
       const auto& range = test.ranges[r].traffic;
@@ -94,20 +89,11 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
       for (std::uint64_t t = range.begin; t < range.end; ++t) {
         const std::uint16_t* ids = data.data() + t * per_token;
         for (std::size_t l = 0; l < L; ++l) {
-          const auto& p = plan.layers[l];
           std::uint64_t visited = 0;
           auto& lm = m.layers[l];
+          routers[l].route(plan.layers[l], -1, std::int32_t(h), ids + l * K, std::int32_t(K), chosen);
           for (std::size_t j = 0; j < K; ++j) {
-            const std::size_t e = ids[l * K + j];
-            const std::size_t le = l * E + e;
-            const std::int32_t lb = local_off[le * N + h], lcount = local_off[le * N + h + 1] - lb;
-            std::int32_t g;
-            if (lcount > 0) {
-              g = local_gpus[std::size_t(lb + std::int32_t(local_counter[le * N + h]++ % std::uint32_t(lcount)))];
-            } else {
-              const auto nrep = std::uint32_t(p.replicas(std::int32_t(e)));
-              g = p.replicas_begin(std::int32_t(e))[counter[le]++ % nrep];
-            }
+            const std::int32_t g = chosen[j];
             gload[l * G + std::size_t(g)] += 1.0;
             lm.pairs += 1.0;
             const std::size_t gn = std::size_t(g) / gpn;

@@ -26,6 +26,8 @@ struct EvalOptions {
   std::size_t window = 0;
   // All-to-all time through the network model (core/network/dispatch.hpp), when set.
   bool all_to_all_time = false;
+  // Which copy of an expert a token uses; nullopt: each placement's own Placement::choice.
+  std::optional<ReplicaChoice> replica_rule = ReplicaChoice::node_cover;
 };
 
 struct LayerMetrics {

@@ -104,6 +104,7 @@ ExperimentResult run_experiment(const trace::ExpertTrace& trace, const Experimen
   res.folds = std::max(1, cfg.folds);
   res.requests = trace.num_requests();
   res.bytes_per_token = cfg.eval.bytes_per_token;
+  if (cfg.eval.replica_rule) res.replica_rule = to_string(*cfg.eval.replica_rule);
   const auto& domains = trace.metadata().domains;
   const bool cross = cfg.cross_domain && domains.size() >= 2;
   const std::size_t total =
@@ -200,6 +201,7 @@ Json experiment_json(const ExperimentResult& r) {
           {"folds", r.folds},
           {"requests", r.requests},
           {"bytes_per_token", r.bytes_per_token},
+          {"replica_rule", r.replica_rule},
           {"rows", rows}};
 }
 
@@ -211,6 +213,7 @@ std::string experiment_markdown(const ExperimentResult& r) {
     if (base)
       os << " (linear: " << format_bytes(base->metrics.total.dedup_bytes) << " node-dedup inter-node, busiest link "
          << format_bytes(base->metrics.total.busiest_link_bytes) << ")";
+    if (!r.replica_rule.empty()) os << ", replica rule `" << r.replica_rule << "`";
     os << "\n\n";
     const bool has_a2a = base && base->metrics.total.a2a_normal_seconds >= 0;
     os << "| strategy | redundant/GPU | inter-node pairs | node-dedup bytes | busiest link | GPU max/mean | "

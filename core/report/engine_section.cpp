@@ -128,10 +128,13 @@ std::string EngineSection::render_text(const Json& j) const {
     if (p.contains("moe")) {
       const Json& m = p["moe"];
       out += "  " + std::string(ph) + " MoE: " + m["kernel"].get<std::string>() + ", placement " +
-             m["placement"].get<std::string>() + ", routing " + m["routing"].get<std::string>() + ", " +
-             format_fixed(num(m, "tokens_per_gpu"), 0) + " tokens/GPU, busiest GPU " +
-             format_fixed(num(m, "busiest_gpu_expert_tokens"), 0) + " token-expert pairs (mean " +
-             format_fixed(num(m, "mean_gpu_expert_tokens"), 0) + "), kernel costs " +
+             m["placement"].get<std::string>() +
+             (m.value("replica_rule", std::string()).empty()
+                  ? std::string()
+                  : " (replica rule " + m["replica_rule"].get<std::string>() + ")") +
+             ", routing " + m["routing"].get<std::string>() + ", " + format_fixed(num(m, "tokens_per_gpu"), 0) +
+             " tokens/GPU, busiest GPU " + format_fixed(num(m, "busiest_gpu_expert_tokens"), 0) +
+             " token-expert pairs (mean " + format_fixed(num(m, "mean_gpu_expert_tokens"), 0) + "), kernel costs " +
              m["kernel_costs"].get<std::string>() + "\n";
     }
     for (const auto& n : p["notes"])

@@ -184,6 +184,7 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
   if (auto pl = r.object_if_present("placement"); pl && pl->valid()) {
     s.placement.strategy = canonical_name(pl->string_or("strategy", "linear"));
     s.placement.expert_slots_per_gpu = pl->integer_in_or("expert_slots_per_gpu", 0, 0, kMaxExpertSlotsPerGpu);
+    s.placement.replica_rule = pl->choice_or("replica_rule", replica_rule_names(), s.placement.replica_rule);
     if (auto o = pl->object_if_present("options"); o && o->valid()) {
       PlacementFitSettings& f = s.placement.options;
       f.balance_cap = o->number_in_or("balance_cap", f.balance_cap, 1, 100);
@@ -198,6 +199,11 @@ Scenario read_scenario(const Json& json, const std::string& file, Diagnostics& d
   if (const Json* engine = r.raw("engine")) s.engine = read_engine_config(engine, file, diagnostics);
   r.finish();
   return s;
+}
+
+const std::vector<std::string>& replica_rule_names() {
+  static const std::vector<std::string> names = {"same_node_first", "round_robin", "least_loaded", "node_cover"};
+  return names;
 }
 
 Scenario load_scenario_file(const std::string& path) {
@@ -250,6 +256,8 @@ Json scenario_to_json(const Scenario& s) {
   if (f.eplb_groups != defaults.eplb_groups) options["eplb_groups"] = f.eplb_groups;
   j["placement"] = {{"strategy", s.placement.strategy}, {"options", options}};
   if (s.placement.expert_slots_per_gpu > 0) j["placement"]["expert_slots_per_gpu"] = s.placement.expert_slots_per_gpu;
+  if (s.placement.replica_rule != PlacementSpec{}.replica_rule)
+    j["placement"]["replica_rule"] = s.placement.replica_rule;
   Json hw = Json::object();
   if (s.overrides.accelerator) hw["accelerator"] = *s.overrides.accelerator;
   if (!s.overrides.accelerator_fields.empty()) {

@@ -68,9 +68,14 @@ struct PlacementFitSettings {
   std::int64_t eplb_groups = 0; // EPLB hierarchical: expert groups (0 = one per node)
 };
 
+// The names of ReplicaChoice (network/expert_placement.hpp; the scenario module cannot include it; tested equal).
+const std::vector<std::string>& replica_rule_names();
+
 struct PlacementSpec {
   std::string strategy = "linear";
   std::int64_t expert_slots_per_gpu = 0; // 0 = routed experts / EP (must divide); more than that = redundant slots
+  // Which copy of an expert a token uses (network/expert_placement.hpp ReplicaChoice, by name).
+  std::string replica_rule = "node_cover";
   PlacementFitSettings options;
 };
 

@@ -381,16 +381,19 @@ TEST_P(NetworkProperty, TraceDrivenConservesRowsAndBytes) {
     DispatchWorkspace ws;
     const DispatchResult& r = evaluate_dispatch(kernel, topo, pl, tr, kPayload, {}, {}, ws);
     // The replica each pair went to, replayed with the placement's rule (same counters, same order).
-    std::vector<std::int32_t> counter(kExperts, 0);
-    std::vector<double> load(static_cast<std::size_t>(g), 0.0);
+    ReplicaRouter router;
+    router.reset(pl, topo.gpus_per_node());
+    std::vector<std::int32_t> chosen(static_cast<std::size_t>(tr.top_k));
     double pairs = 0, distinct = 0, remote = 0;
     for (int t = 0; t < tr.num_tokens(); ++t) {
       std::vector<std::int32_t> dests;
+      const std::int32_t src = tr.source_gpu[static_cast<std::size_t>(t)];
+      router.route(pl, src, topo.node_of(src), &tr.experts[static_cast<std::size_t>(t * tr.top_k)], tr.top_k,
+                   chosen.data());
       for (int j = 0; j < tr.top_k; ++j) {
         const std::int32_t e = tr.experts[static_cast<std::size_t>(t * tr.top_k + j)];
         if (e < 0) continue;
-        const std::int32_t d =
-            dispatch_detail::choose_replica(topo, pl, e, tr.source_gpu[static_cast<std::size_t>(t)], counter, load);
+        const std::int32_t d = chosen[static_cast<std::size_t>(j)];
         ++pairs;
         remote += d != tr.source_gpu[static_cast<std::size_t>(t)];
         if (std::find(dests.begin(), dests.end(), d) == dests.end()) dests.push_back(d);
