@@ -323,6 +323,30 @@ TEST(Experiment, ComparisonHasLinearBaselineAndRedundantRows) {
   EXPECT_THROW(run_experiment(tr, too_many_gpus, "toy"), InputError); // 16 GPUs > 8 experts
 }
 
+// eplb-spread: EPLB's copy counts, each expert's copies on as many distinct nodes as it has copies (up to the node
+// count), no GPU over its slots, and the placement routes by node_cover.
+TEST(Strategies, EplbSpreadPutsCopiesOnDistinctNodes) {
+  std::vector<double> load(16);
+  for (std::size_t e = 0; e < load.size(); ++e)
+    load[e] = 1.0 + double((e * 7) % 5) + (e == 3 ? 20.0 : 0.0); // expert 3 hot enough for several copies
+  const auto p = find_placement_strategy("eplb-spread")->fit_expected(load, 8, 4, 3, 0);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->choice, ReplicaChoice::node_cover);
+  std::vector<int> slots(8, 0);
+  for (std::int32_t e = 0; e < 16; ++e) {
+    std::set<std::int32_t> nodes;
+    for (std::int32_t i = 0; i < p->replicas(e); ++i) {
+      nodes.insert(p->replicas_begin(e)[i] / 2);
+      ++slots[std::size_t(p->replicas_begin(e)[i])];
+    }
+    EXPECT_EQ(int(nodes.size()), std::min(4, p->replicas(e))) << "expert " << e;
+  }
+  EXPECT_GE(p->replicas(3), 4);
+  for (int s : slots)
+    EXPECT_LE(s, 3);
+  EXPECT_EQ(p->replica_gpus.size(), 24u);
+}
+
 TEST(Strategies, LinearAndRoundRobinLayouts) {
   const auto tr = two_families(2);
   const auto s = compute_stats(tr);
