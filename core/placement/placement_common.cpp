@@ -110,15 +110,9 @@ HomingPolicy affinity_homing(const std::vector<Placement>& layers, std::int32_t 
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const auto& p = layers[l];
     for (std::int32_t e = 0; e < p.num_experts; ++e) {
-      const double share = 1.0 / p.replicas(e);
-      std::vector<char> seen(std::size_t(nodes), 0);
-      for (const std::int32_t* g = p.replicas_begin(e); g != p.replicas_begin(e) + p.replicas(e); ++g) {
-        const auto n = std::size_t(*g / gpus_per_node);
-        // any replica on the node serves the node's tokens (same_node_first)
-        if (!seen[n]) h.weights[n * h.vec_size + l * num_experts + std::size_t(e)] = 1.0f;
-        seen[n] = 1;
-        (void)share;
-      }
+      // A copy on node n serves n's tokens under both node-first rules (same_node_first, node_cover): local to n.
+      for (const std::int32_t* g = p.replicas_begin(e); g != p.replicas_begin(e) + p.replicas(e); ++g)
+        h.weights[std::size_t(*g / gpus_per_node) * h.vec_size + l * num_experts + std::size_t(e)] = 1.0f;
     }
   }
   return h;

@@ -70,7 +70,7 @@ struct HomingPolicy {
   std::vector<std::int32_t> assign(std::span<const std::span<const float>> vecs, std::span<const double> weight) const;
 };
 
-// Affinity weights from a placement: weights[n][l*E+e] = share of expert e's replicas (layer l) on node n.
+// Affinity weights from a placement: weights[n][l*E+e] = 1 when expert e (layer l) has a copy on node n, else 0.
 HomingPolicy affinity_homing(const std::vector<Placement>& layers, std::int32_t nodes, std::int32_t gpus_per_node,
                              std::size_t num_experts, double balance_cap);
 
