@@ -1,6 +1,7 @@
 // Placement fitting time per strategy. Targets (docs/placement.md):
 //  - 26 MoE layers x 64 experts (DeepSeek-V2-Lite), 100k training tokens, 4 x 8 GPUs: <= 2 s per strategy;
 //  - DeepSeek-V3 size, 58 MoE layers x 256 experts, top-8, 64 GPUs (8 x 8), 1M training tokens: <= 30 s per strategy.
+// Each fit runs without redundant slots and with one per GPU (the +gain strategies do their work only then).
 // The traces are synthetic (deterministic): requests of 8 families; a token draws each of its top-k experts from its
 // family's preferred quarter of the experts (a per-layer permutation) with probability 0.6, else uniformly, so that
 // co-activation and request structure exist for the strategies to find. Statistics (loads, vectors, co-activation)
@@ -94,10 +95,13 @@ const Case& v3_case() {
   return *c;
 }
 
-void fit(benchmark::State& state, const Case& (*get)(), const PlacementStrategy* s, double target_seconds) {
+void fit(benchmark::State& state, const Case& (*get)(), const PlacementStrategy* s, std::int32_t redundant_slots,
+         double target_seconds) {
   const Case& c = get();
+  PlacementTopology topology = c.topology;
+  topology.slots_per_gpu = topology.base_slots(std::int32_t(c.stats.num_experts)) + redundant_slots;
   for (auto _ : state) {
-    auto plan = s->fit(PlacementProblem{c.stats, c.topology, FitOptions{}});
+    auto plan = s->fit(PlacementProblem{c.stats, topology, FitOptions{}});
     benchmark::DoNotOptimize(plan.layers.data());
   }
   state.counters["target_s"] = target_seconds;
@@ -124,19 +128,22 @@ void cluster(benchmark::State& state, const Case& (*get)()) {
 
 // Registered from main: the strategy list is complete only once every registrar has run (static initialisation of
 // the library's objects may come after this file's).
+void register_fits(const std::string& prefix, const Case& (*get)(), double target_seconds) {
+  for (std::int32_t redundant : {0, 1})
+    for (const auto& s : placement_strategies())
+      benchmark::RegisterBenchmark((prefix + s->name() + "/redundant:" + std::to_string(redundant)).c_str(), fit, get,
+                                   s.get(), redundant, target_seconds)
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
+}
+
 void register_benchmarks() {
   benchmark::RegisterBenchmark("BM_Stats_26x64_100k", stats, &small_case)->Unit(benchmark::kMillisecond)->Iterations(1);
-  for (const auto& s : placement_strategies())
-    benchmark::RegisterBenchmark(("BM_Fit_26x64_100k/" + s->name()).c_str(), fit, &small_case, s.get(), 2.0)
-        ->Unit(benchmark::kMillisecond)
-        ->Iterations(1);
+  register_fits("BM_Fit_26x64_100k/", &small_case, 2.0);
   benchmark::RegisterBenchmark("BM_ClusterRequests_26x64_100k", cluster, &small_case)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_ClusterRequests_V3_58x256_1M", cluster, &v3_case)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_Stats_V3_58x256_1M", stats, &v3_case)->Unit(benchmark::kMillisecond)->Iterations(1);
-  for (const auto& s : placement_strategies())
-    benchmark::RegisterBenchmark(("BM_Fit_V3_58x256_1M_64gpu/" + s->name()).c_str(), fit, &v3_case, s.get(), 30.0)
-        ->Unit(benchmark::kMillisecond)
-        ->Iterations(1);
+  register_fits("BM_Fit_V3_58x256_1M_64gpu/", &v3_case, 30.0);
 }
 
 } // namespace

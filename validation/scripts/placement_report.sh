@@ -102,12 +102,14 @@ for t in ["4x8", "8x8"]:
         continue
     old_path = os.path.join(work, f"deepseek-v2-lite-chat-{t}-old.json")
     old = json.load(open(old_path)) if os.path.exists(old_path) else None
+    target_strategies = ["joint-minmax", "activation-kmeans", "coact-partition", "eplb-global", "eplb-spread",
+                         "linear+gain", "eplb-global+gain", "coact-partition+gain", "joint-minmax+gain"]
     lin = row(run, "held-out", "linear", 0)
     lin_gpu = lin["metrics"]["gpu_load_max_over_mean"]
     for red in [0, 1]:
         tb, tl = (0.70, 0.75) if red == 0 else (0.50, 0.55)
         met = []
-        for strat in ["joint-minmax", "activation-kmeans", "coact-partition", "eplb-global", "eplb-spread"]:
+        for strat in target_strategies:
             r = row(run, "held-out", strat, red)
             if not r:
                 continue
@@ -120,8 +122,7 @@ for t in ["4x8", "8x8"]:
                      f"{f(q['a2a_normal_seconds'])} | {f(q['a2a_low_latency_seconds'])} |")
             if q["dedup_bytes"] <= tb and q["busiest_link_bytes"] <= tl and g <= lin_gpu + 1e-9:
                 met.append(strat)
-        best = min((row(run, "held-out", s_, red) for s_ in ["joint-minmax", "activation-kmeans", "coact-partition",
-                    "eplb-global", "eplb-spread"] if row(run, "held-out", s_, red)),
+        best = min((row(run, "held-out", s_, red) for s_ in target_strategies if row(run, "held-out", s_, red)),
                    key=lambda r: r["ratio_to_linear"]["dedup_bytes"])
         bq = best["ratio_to_linear"]
         what = "no redundant experts" if red == 0 else "one redundant slot per GPU"

@@ -255,8 +255,10 @@ TEST(PlacementRegistry, EveryStrategyGivesValidPlacementsWithinSlots) {
         for (int c : per_gpu)
           EXPECT_LE(c, slots);
         // 12 slots for 8 experts: some replicas (not for round-robin, whose third slot repeats the first; nor for EPLB
-        // with equal loads, whose packing may put both copies of an expert on one GPU, as eplb.py does)
-        if (slots == 3 && st->name() != "round-robin" && st->name().rfind("eplb", 0) != 0) {
+        // with equal loads, whose packing may put both copies of an expert on one GPU, as eplb.py does; nor for the
+        // +gain strategies, which leave a slot empty when no copy removes a crossing within the node load cap)
+        const bool gain = st->name().find("+gain") != std::string::npos;
+        if (slots == 3 && st->name() != "round-robin" && st->name().rfind("eplb", 0) != 0 && !gain) {
           EXPECT_GT(p.replica_gpus.size(), 8u);
         }
       }
@@ -395,4 +397,83 @@ TEST(Partition, KernighanLinFindsTheTwoCliques) {
   EXPECT_EQ(partition_cut(W.data(), 8, part), 1.0);
   const auto p2 = balanced_partition(W.data(), vw, 2, 4);
   EXPECT_EQ(partition_cut(W.data(), 8, p2), 1.0);
+}
+
+// <base>+gain on a case whose answer is plain: 2 nodes of 1 GPU, experts 0 and 1 (linear: GPU 0 and GPU 1), one
+// redundant slot each, every token selects both. Balanced homing puts two requests on each node, so node-0 tokens
+// cross to node 1 for expert 1 and node-1 tokens to node 0 for expert 0: the gain copies are expert 1 on node 0 and
+// expert 0 on node 1, after which nothing crosses. The first copy alone would put 1.5 x the mean pairs on its node,
+// so with the default node load cap (1.05) none is added.
+TEST(Strategies, ReplicaGainAddsTheCopiesThatRemoveCrossings) {
+  trace::TraceMetadata m;
+  m.model = "toy";
+  m.num_experts = 2;
+  m.top_k = 2;
+  m.moe_layer_ids = {1};
+  m.domains = {"A"};
+  std::vector<trace::RequestInfo> reqs;
+  std::vector<std::uint16_t> ex;
+  for (std::uint64_t r = 0; r < 4; ++r) {
+    reqs.push_back({"r" + std::to_string(r), 0, r * 6, 6, 0});
+    for (int t = 0; t < 6; ++t)
+      ex.insert(ex.end(), {0, 1});
+  }
+  const trace::ExpertTrace tr(m, reqs, ex, {});
+  const auto stats = compute_stats(tr);
+  const PlacementTopology topo{2, 1, 2};
+  FitOptions loose;
+  loose.node_load_cap = 2.0;
+  const auto plan = find_placement_strategy("linear+gain")->fit({stats, topo, loose});
+  ASSERT_EQ(plan.layers.size(), 1u);
+  const auto& p = plan.layers[0];
+  EXPECT_EQ(p.choice, ReplicaChoice::node_cover);
+  ASSERT_EQ(p.replicas(0), 2);
+  ASSERT_EQ(p.replicas(1), 2);
+  EXPECT_EQ(std::set<std::int32_t>(p.replicas_begin(0), p.replicas_begin(0) + 2), (std::set<std::int32_t>{0, 1}));
+  EXPECT_EQ(std::set<std::int32_t>(p.replicas_begin(1), p.replicas_begin(1) + 2), (std::set<std::int32_t>{0, 1}));
+  EXPECT_EQ(evaluate_plan(plan, stats, topo).total.dedup_bytes, 0.0);
+  EXPECT_GT(evaluate_plan(find_placement_strategy("linear")->fit({stats, {2, 1, 1}, loose}), stats, {2, 1, 1})
+                .total.dedup_bytes,
+            0.0);
+
+  const auto capped = find_placement_strategy("linear+gain")->fit({stats, topo, FitOptions{}});
+  EXPECT_EQ(capped.layers[0].replicas(0), 1);
+  EXPECT_EQ(capped.layers[0].replicas(1), 1);
+}
+
+// Every <base>+gain strategy: without redundant slots the base's placement; with them no GPU over its slots, no
+// expert twice on a node, and on the training requests no more node-dedup bytes than the base without copies.
+TEST(Strategies, ReplicaGainNeverAddsTrafficOnItsTrainingRequests) {
+  const auto tr = two_families(10);
+  const auto stats = compute_stats(tr);
+  const PlacementTopology base{2, 2, 0}, redundant{2, 2, 3};
+  std::size_t variants = 0;
+  for (const auto& s : placement_strategies()) {
+    const std::string name = s->name();
+    if (name.size() < 5 || name.substr(name.size() - 5) != "+gain") continue;
+    ++variants;
+    const auto* plain = find_placement_strategy(name.substr(0, name.size() - 5));
+    ASSERT_NE(plain, nullptr) << name;
+    const auto without = s->fit({stats, base, {}});
+    const auto base_plan = plain->fit({stats, base, {}});
+    for (std::size_t l = 0; l < without.layers.size(); ++l)
+      EXPECT_EQ(without.layers[l].replica_gpus, base_plan.layers[l].replica_gpus) << name;
+    const auto with = s->fit({stats, redundant, {}});
+    for (const auto& p : with.layers) {
+      std::vector<int> used(4, 0);
+      for (std::int32_t e = 0; e < p.num_experts; ++e) {
+        std::set<std::int32_t> nodes;
+        for (std::int32_t i = 0; i < p.replicas(e); ++i) {
+          ++used[std::size_t(p.replicas_begin(e)[i])];
+          EXPECT_TRUE(nodes.insert(p.replicas_begin(e)[i] / 2).second) << name << " expert " << e;
+        }
+      }
+      for (int u : used)
+        EXPECT_LE(u, 3) << name;
+    }
+    EXPECT_LE(evaluate_plan(with, stats, redundant).total.dedup_bytes,
+              evaluate_plan(base_plan, stats, base).total.dedup_bytes)
+        << name;
+  }
+  EXPECT_EQ(variants, 4u);
 }
