@@ -168,3 +168,18 @@ def test_plot_helpers_draw(agg):
     with pytest.raises(ms.InputError):
         ms.plot.tornado(ms.sensitivity(DEFAULT), metric="no_such_metric")
     assert ms.plot.new_axes((3, 2)).figure.get_size_inches().tolist() == [3, 2]
+
+
+def test_placement_drift_rows_are_the_cli_runs():
+    esft = str(REPO / "tests" / "data" / "traces" / "esft")
+    df = ms.placement_drift(esft, nodes=2, gpus_per_node=4, window=[1, 2], train_domain="intent",
+                            serve_domain="law")
+    assert list(df["window_requests"]) == [1, 2]
+    assert list(df["mode"]) == ["intent -> law"] * 2
+    assert np.allclose(df["net_seconds_without_overlap"], df["saved_seconds"] - df["migration_seconds"])
+    per_window = ms.placement_drift(esft, nodes=2, gpus_per_node=4, window=1, train_domain="intent",
+                                    serve_domain="law", windows=True)
+    assert per_window["saved_seconds"].sum() == pytest.approx(df["saved_seconds"].iloc[0])
+    assert per_window["migrated_copies"].iloc[0] == 0  # the first window is served by the plan fitted on intent
+    with pytest.raises(ms.InputError):
+        ms.placement_drift(esft, nodes=2, gpus_per_node=4, window=0)

@@ -3,11 +3,15 @@
 //   place compare --trace PATH --nodes N --gpus-per-node G [--slots S | --redundant R] [--format F]
 //                 [--folds F] [--test-fraction X] [--strategies a,b] [--window W] [--balance-cap C] [--a2a]
 //                 [--bytes-per-token B] [-o table.md] [--csv out.csv] [--json-out out.json]
+//   place drift --trace PATH --nodes N --gpus-per-node G --window W[,W...] [--strategy S] [--redundant R]
+//               [--train-domain A --serve-domain B] [--system S | --scale-up-bytes-per-s X --scale-out-bytes-per-s Y]
+//               [--model M | --expert-bytes B] [--window-seconds T] [-o table.md] [--json-out out.json]
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "cli_context.hpp"
+#include "study/placement_drift_study.hpp"
 #include "study/placement_study.hpp"
 #include "util/atomic_file.hpp"
 #include "util/diagnostics.hpp"
@@ -29,6 +33,73 @@ struct CompareArgs {
   std::string out_md, out_csv, out_json;
   std::string replica_rule = "node_cover";
 };
+
+struct DriftArgs {
+  PlacementDriftStudy study;
+  std::size_t batch = 0;
+  double balance_cap = 1.10, node_load_cap = 1.05;
+  std::uint64_t seed = 0;
+  std::string replica_rule = "node_cover";
+  std::string out_md, out_json;
+  bool no_align = false;
+};
+
+void register_drift(CLI::App& place, CliContext& ctx) {
+  auto d = std::make_shared<DriftArgs>();
+  auto& s = d->study;
+  auto* cmd = place.add_subcommand("drift", "Re-fit the placement every window of requests and weigh the traffic it "
+                                            "saves against the expert weights it moves (vs a static placement)");
+  cmd->add_option("--trace", s.trace_path, "Trace file or directory, requests in arrival order")->required();
+  cmd->add_option("--format", s.import.format, "Trace format (default: detected)");
+  cmd->add_option("--nodes", s.config.topology.nodes, "Nodes (scale-up domains)")->required();
+  cmd->add_option("--gpus-per-node", s.config.topology.gpus_per_node, "GPUs per node")->required();
+  cmd->add_option("--redundant", s.redundant, "Redundant expert slots per GPU");
+  cmd->add_option("--strategy", s.config.strategy, "Placement strategy (moescope place strategies)");
+  cmd->add_option("--window", s.window_requests,
+                  "Requests per window: re-fit every W requests (a list runs "
+                  "each)")
+      ->required()
+      ->delimiter(',');
+  cmd->add_option("--train-domain", s.config.train_domain, "Domain shift: fit on this domain's requests ...");
+  cmd->add_option("--serve-domain", s.config.serve_domain, "... and serve this one's (default: time order)");
+  cmd->add_option("--system", s.system, "hwdb system whose per-GPU scale-up and scale-out bandwidths move weights");
+  cmd->add_option("--scale-up-bytes-per-s", s.config.scale_up_bytes_per_s,
+                  "Per-GPU scale-up bandwidth (overrides "
+                  "--system)");
+  cmd->add_option("--scale-out-bytes-per-s", s.config.scale_out_bytes_per_s,
+                  "Per-GPU scale-out bandwidth (overrides --system)");
+  cmd->add_option("--model", s.model, "Catalog model whose expert size is moved (default: the trace's model)");
+  cmd->add_option("--expert-bytes", s.config.expert_bytes, "Weight bytes of one expert (overrides --model)");
+  cmd->add_option("--window-seconds", s.config.window_seconds,
+                  "Wall time of serving one window: the migration hides in the links' idle time (default: fully)");
+  cmd->add_option("--bytes-per-token", s.bytes_per_token, "Dispatch bytes per token row (default: from the model)");
+  cmd->add_option("--batch", d->batch, "Requests homed together within a window (default: the whole window)");
+  cmd->add_option("--balance-cap", d->balance_cap, "Homing: tokens per node <= cap x mean");
+  cmd->add_option("--node-load-cap", d->node_load_cap, "Placement: expert load per node <= cap x mean");
+  cmd->add_option("--seed", d->seed, "K-means seed");
+  cmd->add_option("--replica-rule", d->replica_rule, "Which copy of an expert a token uses")
+      ->check(CLI::IsMember(replica_choice_names()));
+  cmd->add_flag("--no-align", d->no_align, "Keep re-fitted plans as fitted (do not relabel nodes and GPUs)");
+  cmd->add_option("-o,--output", d->out_md, "Write the Markdown table here");
+  cmd->add_option("--json-out", d->out_json, "Write the JSON (every window) here");
+  cmd->callback([&ctx, d] {
+    PlacementDriftStudy study = d->study;
+    study.config.eval.window = d->batch;
+    study.config.eval.replica_rule = parse_replica_choice(d->replica_rule);
+    study.config.fit.balance_cap = d->balance_cap;
+    study.config.fit.node_load_cap = d->node_load_cap;
+    study.config.fit.seed = d->seed;
+    study.config.align = !d->no_align;
+    const auto res = run_placement_drift_study(ctx.session(), study);
+    const std::string md = placement::drift_markdown(res);
+    const Json j = placement::drift_json(res);
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (!d->out_md.empty()) outputs.emplace_back(d->out_md, md);
+    if (!d->out_json.empty()) outputs.emplace_back(d->out_json, j.dump(2) + "\n");
+    write_files_atomically(outputs);
+    ctx.emit(j, [&] { std::cout << md; });
+  });
+}
 
 } // namespace
 
@@ -110,6 +181,8 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
     write_files_atomically(outputs);
     ctx.emit(j, [&] { std::cout << md; });
   });
+
+  register_drift(*place, ctx);
 }
 
 } // namespace moescope::cli

@@ -25,7 +25,7 @@ from ._core import (  # noqa: F401  (re-exported)
     placement_strategies,
 )
 from ._data import data_file, data_root, default_session
-from ._study import compare_placements, evaluate, pareto, sensitivity, solve, sweep
+from ._study import compare_placements, evaluate, pareto, placement_drift, sensitivity, solve, sweep
 from . import hw, models, plot  # noqa: F401
 
 __version__: str = _core.__version__
@@ -33,5 +33,5 @@ __version__: str = _core.__version__
 __all__ = [
     "Evaluation", "InputError", "Placement", "PlacementMetrics", "Scenario", "Session", "SolveResult", "Trace",
     "compare_placements", "data_file", "data_root", "default_session", "evaluate", "hw", "models", "pareto",
-    "place", "placement_strategies", "plot", "sensitivity", "solve", "sweep", "__version__",
+    "place", "placement_drift", "placement_strategies", "plot", "sensitivity", "solve", "sweep", "__version__",
 ]

@@ -146,3 +146,30 @@ def compare_placements(trace: "_core.Trace | str", *, nodes: int | Sequence[int]
                     update(len(parts), len(args))
     rows = [r for part in parts for r in part]
     return _frame({k: [r.get(k) for r in rows] for k in (rows[0].keys() if rows else [])})
+
+
+def placement_drift(trace: "_core.Trace | str", *, nodes: int, gpus_per_node: int, window: int | Sequence[int],
+                    strategy: str = "joint-minmax", redundant: int = 0, train_domain: str = "",
+                    serve_domain: str = "", system: str = "hgx-h200", expert_bytes: float = 0.0,
+                    window_seconds: float = 0.0, seed: int = 0, windows: bool = False,
+                    session: _core.Session | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """Re-placement over time (as `moescope place drift`): the placement re-fitted every `window` requests (or
+    after a shift from `train_domain` to `serve_domain`) against a static one, with the expert weights it moves.
+    One row per window size (saved, migration and net seconds, break-even overlap and tokens per window); with
+    windows=True one row per served window instead. expert_bytes 0: from the trace's catalog model; the bandwidths
+    come from the hwdb `system`."""
+    path = trace.path if isinstance(trace, _core.Trace) else trace
+    sizes = [int(window)] if isinstance(window, (int, np.integer)) else [int(w) for w in window]
+    j = _core._placement_drift(path, nodes, gpus_per_node, redundant, strategy, sizes, train_domain, serve_domain,
+                               system, expert_bytes, window_seconds, seed, session)
+    rows = []
+    for r in j["runs"]:
+        if windows:
+            for w in r["windows"]:
+                rows.append({"window_requests": r["window_requests"], **w})
+        else:
+            rows.append({k: v for k, v in r.items() if k != "windows"})
+    for row in rows:
+        row.update({"strategy": j["strategy"], "mode": j["mode"], "nodes": j["nodes"],
+                    "gpus_per_node": j["gpus_per_node"], "expert_bytes": j["expert_bytes"]})
+    return _frame({k: [r.get(k) for r in rows] for k in (rows[0].keys() if rows else [])})

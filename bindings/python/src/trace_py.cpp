@@ -1,9 +1,11 @@
 // Traces (any importer format or .mst): metadata, statistics, per-layer routing as numpy views, train/test splits;
-// placement strategies fitted on one trace and scored on another; the held-out comparison of every strategy.
+// placement strategies fitted on one trace and scored on another; the held-out comparison of every strategy; and
+// re-placement over time.
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
 #include "py_json.hpp"
+#include "study/placement_drift_study.hpp"
 #include "study/placement_fit.hpp"
 #include "study/placement_study.hpp"
 #include "study/trace_study.hpp"
@@ -227,6 +229,36 @@ void init_trace(py::module_& m) {
       },
       py::arg("path"), py::arg("nodes"), py::arg("gpus_per_node"), py::arg("redundant"), py::arg("strategies"),
       py::arg("folds"), py::arg("test_fraction"), py::arg("seed"), py::arg("cross_domain"));
+  m.def(
+      "_placement_drift",
+      [](const std::string& path, std::int32_t nodes, std::int32_t gpus_per_node, std::int32_t redundant,
+         const std::string& strategy, const std::vector<std::int64_t>& windows, const std::string& train_domain,
+         const std::string& serve_domain, const std::string& system, double expert_bytes, double window_seconds,
+         std::uint64_t seed, const py::object& session) {
+        PlacementDriftStudy st;
+        st.trace_path = path;
+        st.config.topology.nodes = nodes;
+        st.config.topology.gpus_per_node = gpus_per_node;
+        st.config.strategy = strategy;
+        st.config.train_domain = train_domain;
+        st.config.serve_domain = serve_domain;
+        st.config.expert_bytes = expert_bytes;
+        st.config.window_seconds = window_seconds;
+        st.config.fit.seed = seed;
+        st.window_requests = windows;
+        st.redundant = redundant;
+        st.system = system;
+        Session& s = session_or_default(session);
+        Json j;
+        {
+          py::gil_scoped_release release;
+          j = placement::drift_json(run_placement_drift_study(s, st));
+        }
+        return to_python(j);
+      },
+      py::arg("path"), py::arg("nodes"), py::arg("gpus_per_node"), py::arg("redundant"), py::arg("strategy"),
+      py::arg("windows"), py::arg("train_domain"), py::arg("serve_domain"), py::arg("system"), py::arg("expert_bytes"),
+      py::arg("window_seconds"), py::arg("seed"), py::arg("session"));
 }
 
 } // namespace moescope::py_bindings

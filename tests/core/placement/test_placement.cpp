@@ -10,6 +10,7 @@
 #include "placement/experiment.hpp"
 #include "placement/partition.hpp"
 #include "placement/strategy.hpp"
+#include "toy_trace.hpp"
 #include "trace/trace.hpp"
 
 using namespace moescope;
@@ -24,12 +25,7 @@ namespace {
 // as many requests of each (with unequal families, the node load cap and the homing balance cap would, rightly,
 // forbid the family placement).
 trace::ExpertTrace two_families(int per_family = 20, std::uint32_t prefill = 4, std::uint32_t decode = 8) {
-  trace::TraceMetadata m;
-  m.model = "toy";
-  m.num_experts = 8;
-  m.top_k = 2;
-  m.moe_layer_ids = {1, 2};
-  m.domains = {"A", "B"};
+  const auto m = placement_testing::toy_metadata(8, 2, 2, {"A", "B"});
   std::vector<trace::RequestInfo> reqs;
   std::vector<std::uint16_t> ex;
   std::uint64_t tok = 0;
@@ -110,11 +106,7 @@ TEST(RoutingStats, CountsLoadsVectorsAndCoactivation) {
 TEST(Evaluation, HandCountedPairsBytesAndBusiestLink) {
   // 4 experts, 2 nodes x 1 GPU, linear: node 0 {0, 1}, node 1 {2, 3}. One request: 1 homing token, 2 traffic tokens
   // selecting {0, 2} and {2, 3}. Homed on node 0 (balanced homing, one request).
-  trace::TraceMetadata m;
-  m.num_experts = 4;
-  m.top_k = 2;
-  m.moe_layer_ids = {1};
-  m.domains = {"d"};
+  const auto m = placement_testing::toy_metadata(4, 2, 1, {"d"});
   trace::ExpertTrace tr(m, {{"r", 0, 0, 3, 0}}, {0, 1, 0, 2, 2, 3}, {});
   const auto s = compute_stats(tr, StatsOptions{0.25, false});
   ASSERT_EQ(s.homing_tokens[0], 1.0);
@@ -139,11 +131,7 @@ TEST(Evaluation, HandCountedPairsBytesAndBusiestLink) {
 
 TEST(Evaluation, ReplicaOnHomeNodeIsUsed) {
   // Same trace; expert 2 replicated on node 0 as well: token {0, 2} stays local, token {2, 3} still crosses (for 3).
-  trace::TraceMetadata m;
-  m.num_experts = 4;
-  m.top_k = 2;
-  m.moe_layer_ids = {1};
-  m.domains = {"d"};
+  const auto m = placement_testing::toy_metadata(4, 2, 1, {"d"});
   trace::ExpertTrace tr(m, {{"r", 0, 0, 3, 0}}, {0, 1, 0, 2, 2, 3}, {});
   const auto s = compute_stats(tr, StatsOptions{0.25, false});
   PlacementTopology topo{2, 1, 3};
@@ -405,12 +393,7 @@ TEST(Partition, KernighanLinFindsTheTwoCliques) {
 // expert 0 on node 1, after which nothing crosses. The first copy alone would put 1.5 x the mean pairs on its node,
 // so with the default node load cap (1.05) none is added.
 TEST(Strategies, ReplicaGainAddsTheCopiesThatRemoveCrossings) {
-  trace::TraceMetadata m;
-  m.model = "toy";
-  m.num_experts = 2;
-  m.top_k = 2;
-  m.moe_layer_ids = {1};
-  m.domains = {"A"};
+  const auto m = placement_testing::toy_metadata(2, 2, 1, {"A"});
   std::vector<trace::RequestInfo> reqs;
   std::vector<std::uint16_t> ex;
   for (std::uint64_t r = 0; r < 4; ++r) {
