@@ -183,3 +183,12 @@ def test_placement_drift_rows_are_the_cli_runs():
     assert per_window["migrated_copies"].iloc[0] == 0  # the first window is served by the plan fitted on intent
     with pytest.raises(ms.InputError):
         ms.placement_drift(esft, nodes=2, gpus_per_node=4, window=0)
+
+
+def test_compare_placements_moe_time_adds_the_layer_time():
+    df = ms.compare_placements(TRACE, nodes=2, gpus_per_node=4, folds=1, strategies=["coact-partition"],
+                               moe_time="hgx-h200")
+    assert (df["expert_seconds"] > 0).all()
+    assert np.allclose(df["moe_layer_seconds"], df["expert_seconds"] + df["a2a_normal_seconds"])
+    plain = ms.compare_placements(TRACE, nodes=2, gpus_per_node=4, folds=1, strategies=["coact-partition"])
+    assert (plain["moe_layer_seconds"] == -1).all()  # not timed

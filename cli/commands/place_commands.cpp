@@ -2,7 +2,7 @@
 //   place strategies                                      the registered strategies
 //   place compare --trace PATH --nodes N --gpus-per-node G [--slots S | --redundant R] [--format F]
 //                 [--folds F] [--test-fraction X] [--strategies a,b] [--window W] [--balance-cap C] [--a2a]
-//                 [--bytes-per-token B] [-o table.md] [--csv out.csv] [--json-out out.json]
+//                 [--moe-time [--system S]] [--bytes-per-token B] [-o table.md] [--csv out.csv] [--json-out out.json]
 //   place drift --trace PATH --nodes N --gpus-per-node G --window W[,W...] [--strategy S] [--redundant R]
 //               [--train-domain A --serve-domain B] [--system S | --scale-up-bytes-per-s X --scale-out-bytes-per-s Y]
 //               [--model M | --expert-bytes B] [--window-seconds T] [-o table.md] [--json-out out.json]
@@ -28,7 +28,8 @@ struct CompareArgs {
   double test_fraction = 0.2, balance_cap = 1.10, node_load_cap = 1.05, bytes_per_token = 0.0, prefix_fraction = 0.25;
   std::size_t window = 0;
   std::vector<std::string> strategies;
-  bool a2a = false, no_cross = false;
+  bool a2a = false, no_cross = false, moe_time = false;
+  std::string system = "hgx-h200";
   std::uint64_t seed = 0;
   std::string out_md, out_csv, out_json;
   std::string replica_rule = "node_cover";
@@ -142,6 +143,10 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
   cmp->add_option("--bytes-per-token", a->bytes_per_token, "Dispatch bytes per token row (default: from the model)");
   cmp->add_flag("--a2a", a->a2a,
                 "Also compute all-to-all time through the network model (DeepEP normal and low-latency)");
+  cmp->add_flag("--moe-time", a->moe_time,
+                "Also time the MoE layer: routed experts on the slowest GPU through the compute model, plus the "
+                "all-to-all (implies --a2a); the fastest strategy is named the winner");
+  cmp->add_option("--system", a->system, "hwdb system whose accelerator times the experts (with --moe-time)");
   cmp->add_option("--replica-rule", a->replica_rule,
                   "Which copy of an expert a token uses (node_cover: fewest nodes; same_node_first: the old rule)")
       ->check(CLI::IsMember(replica_choice_names()));
@@ -171,7 +176,8 @@ void register_place_commands(CLI::App& app, CliContext& ctx) {
     cfg.eval.window = a->window;
     cfg.eval.all_to_all_time = a->a2a;
     cfg.eval.replica_rule = parse_replica_choice(a->replica_rule);
-    const auto res = run_placement_study(study);
+    if (a->moe_time) study.moe_time_system = a->system;
+    const auto res = run_placement_study(study, &ctx.session());
     const std::string md = placement::experiment_markdown(res);
     const Json j = placement::experiment_json(res);
     std::vector<std::pair<std::string, std::string>> outputs;

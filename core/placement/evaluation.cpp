@@ -25,6 +25,7 @@ void PlanMetrics::accumulate(const PlanMetrics& o) {
     };
     add_time(a.a2a_normal_seconds, b.a2a_normal_seconds);
     add_time(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds);
+    add_time(a.expert_seconds, b.expert_seconds);
   };
   for (std::size_t l = 0; l < o.layers.size(); ++l)
     add(layers[l], o.layers[l]);
@@ -64,6 +65,14 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
   std::vector<std::span<const float>> vecs;
   std::vector<double> weights;
   A2ATimer timer;
+  // Expert compute: tokens per (layer, GPU, expert), and the experts each GPU holds.
+  const bool timed = static_cast<bool>(options.expert_seconds);
+  std::vector<double> slot_load(timed ? L * G * E : 0), slot_tokens;
+  std::vector<std::vector<std::int32_t>> held(timed ? L * G : 0);
+  for (std::size_t l = 0; timed && l < L; ++l)
+    for (std::int32_t e = 0; e < std::int32_t(E); ++e)
+      for (std::int32_t i = 0; i < plan.layers[l].replicas(e); ++i)
+        held[l * G + std::size_t(plan.layers[l].replicas_begin(e)[i])].push_back(e);
   for (std::size_t w0 = 0; w0 < R; w0 += window) {
     const std::size_t w1 = std::min(R, w0 + window);
     vecs.clear();
@@ -79,6 +88,7 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
     std::fill(gload.begin(), gload.end(), 0.0);
     std::fill(node_tokens.begin(), node_tokens.end(), 0.0);
     std::fill(node_reqs.begin(), node_reqs.end(), 0.0);
+    std::fill(slot_load.begin(), slot_load.end(), 0.0);
     if (options.all_to_all_time)
       timer.begin_batch(plan, topo, options.bytes_per_token, std::int32_t(K), options.replica_rule);
     for (std::size_t r = w0; r < w1; ++r) {
@@ -95,6 +105,7 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
           for (std::size_t j = 0; j < K; ++j) {
             const std::int32_t g = chosen[j];
             gload[l * G + std::size_t(g)] += 1.0;
+            if (timed) slot_load[(l * G + std::size_t(g)) * E + ids[l * K + j]] += 1.0;
             lm.pairs += 1.0;
             const std::size_t gn = std::size_t(g) / gpn;
             if (gn != h) {
@@ -125,6 +136,15 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
       const double* gl = gload.data() + l * G;
       lm.gpu_load_max += *std::max_element(gl, gl + G);
       lm.gpu_load_mean += std::accumulate(gl, gl + G, 0.0) / double(G);
+      if (!timed) continue;
+      double slowest = 0.0;
+      for (std::size_t g = 0; g < G; ++g) {
+        slot_tokens.clear();
+        for (std::int32_t e : held[l * G + g])
+          slot_tokens.push_back(slot_load[(l * G + g) * E + std::size_t(e)]);
+        slowest = std::max(slowest, options.expert_seconds(slot_tokens));
+      }
+      lm.expert_seconds = std::max(0.0, lm.expert_seconds) + slowest;
     }
     m.tokens_per_node_max += *std::max_element(node_tokens.begin(), node_tokens.end());
     m.tokens_per_node_mean += std::accumulate(node_tokens.begin(), node_tokens.end(), 0.0) / double(N);
@@ -145,6 +165,7 @@ PlanMetrics evaluate_plan(const PlacementPlan& plan, const RoutingStats& test, c
       m.total.a2a_normal_seconds = std::max(0.0, m.total.a2a_normal_seconds) + lm.a2a_normal_seconds;
     if (lm.a2a_low_latency_seconds >= 0)
       m.total.a2a_low_latency_seconds = std::max(0.0, m.total.a2a_low_latency_seconds) + lm.a2a_low_latency_seconds;
+    if (lm.expert_seconds >= 0) m.total.expert_seconds = std::max(0.0, m.total.expert_seconds) + lm.expert_seconds;
   }
   return m;
 }

@@ -7,13 +7,16 @@
 //  - the busiest link: the largest, over nodes, of a node's inbound or outbound node-deduplicated bytes (dispatch;
 //    combine is the mirror image);
 //  - GPU load (token-expert pairs per GPU) max and mean;
+//  - with EvalOptions::expert_seconds, the routed-expert compute time of the slowest GPU (the caller's compute model
+//    timing each GPU's tokens per expert slot), and the MoE layer time: that plus the all-to-all (DeepEP normal);
 //  - tokens and requests per node, max and mean.
-// Replica rule (same_node_first at node level): a token uses a replica on its home node when there is one (round-robin
-// among those), else round-robin over all replicas of the expert (one counter per layer and expert).
+// Which copy of an expert a token uses: EvalOptions::replica_rule (network/replica_routing.hpp).
 // Requests are homed in batches of `window` consecutive requests (0: all at once); the busiest-link, GPU-load and
 // per-node figures are per batch and summed over batches (a batch is one step whose time the busiest link sets).
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,9 @@ struct EvalOptions {
   bool all_to_all_time = false;
   // Which copy of an expert a token uses; nullopt: each placement's own Placement::choice.
   std::optional<ReplicaChoice> replica_rule = ReplicaChoice::node_cover;
+  // Seconds one GPU spends on its routed experts, given the tokens of each expert it holds (one entry per copy on
+  // it); unset: not computed.
+  std::function<double(std::span<const double> tokens_per_slot)> expert_seconds;
 };
 
 struct LayerMetrics {
@@ -40,6 +46,11 @@ struct LayerMetrics {
   // All-to-all (dispatch + combine) seconds through the network model, summed over batches (-1: not computed).
   double a2a_normal_seconds = -1.0;      // DeepEP normal (node-deduplicated, no padding)
   double a2a_low_latency_seconds = -1.0; // DeepEP low-latency (padded receive buffers)
+  double expert_seconds = -1.0;          // routed-expert compute of the slowest GPU, summed over batches
+  // MoE layer seconds: expert compute + DeepEP normal dispatch and combine, no overlap (-1: either is missing).
+  double moe_layer_seconds() const {
+    return expert_seconds >= 0 && a2a_normal_seconds >= 0 ? expert_seconds + a2a_normal_seconds : -1.0;
+  }
 };
 
 struct PlanMetrics {

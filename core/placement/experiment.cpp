@@ -151,7 +151,9 @@ Json metrics_json(const PlanMetrics& m) {
                       {"gpu_load_max", l.gpu_load_max},
                       {"gpu_load_mean", l.gpu_load_mean},
                       {"a2a_normal_seconds", l.a2a_normal_seconds},
-                      {"a2a_low_latency_seconds", l.a2a_low_latency_seconds}});
+                      {"a2a_low_latency_seconds", l.a2a_low_latency_seconds},
+                      {"expert_seconds", l.expert_seconds},
+                      {"moe_layer_seconds", l.moe_layer_seconds()}});
   return {{"pairs", m.total.pairs},
           {"inter_node_pairs", m.total.inter_node_pairs},
           {"dedup_bytes", m.total.dedup_bytes},
@@ -164,6 +166,8 @@ Json metrics_json(const PlanMetrics& m) {
           {"traffic_tokens", m.traffic_tokens},
           {"a2a_normal_seconds", m.total.a2a_normal_seconds},
           {"a2a_low_latency_seconds", m.total.a2a_low_latency_seconds},
+          {"expert_seconds", m.total.expert_seconds},
+          {"moe_layer_seconds", m.total.moe_layer_seconds()},
           {"layers", layers}};
 }
 
@@ -185,7 +189,9 @@ Json experiment_json(const ExperimentResult& r) {
                               {"dedup_bytes", ratio(a.dedup_bytes, b.dedup_bytes)},
                               {"busiest_link_bytes", ratio(a.busiest_link_bytes, b.busiest_link_bytes)},
                               {"a2a_normal_seconds", ratio(a.a2a_normal_seconds, b.a2a_normal_seconds)},
-                              {"a2a_low_latency_seconds", ratio(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds)}};
+                              {"a2a_low_latency_seconds", ratio(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds)},
+                              {"expert_seconds", ratio(a.expert_seconds, b.expert_seconds)},
+                              {"moe_layer_seconds", ratio(a.moe_layer_seconds(), b.moe_layer_seconds())}};
       for (auto& [k, v] : j["ratio_to_linear"].items())
         if (v.is_number() && !std::isfinite(v.get<double>())) v = nullptr;
     }
@@ -202,6 +208,7 @@ Json experiment_json(const ExperimentResult& r) {
           {"requests", r.requests},
           {"bytes_per_token", r.bytes_per_token},
           {"replica_rule", r.replica_rule},
+          {"expert_compute_model", r.expert_compute_model},
           {"rows", rows}};
 }
 
@@ -216,12 +223,17 @@ std::string experiment_markdown(const ExperimentResult& r) {
     if (!r.replica_rule.empty()) os << ", replica rule `" << r.replica_rule << "`";
     os << "\n\n";
     const bool has_a2a = base && base->metrics.total.a2a_normal_seconds >= 0;
+    const bool has_moe = base && base->metrics.total.moe_layer_seconds() >= 0;
     os << "| strategy | redundant/GPU | inter-node pairs | node-dedup bytes | busiest link | GPU max/mean | "
           "tokens/node max/mean | requests/node max/mean |";
     if (has_a2a) os << " a2a normal | a2a LL (padded) |";
+    if (has_moe) os << " expert compute | MoE layer | MoE layer ms |";
     os << " fit s |\n|---|---|---|---|---|---|---|---|";
     if (has_a2a) os << "---|---|";
+    if (has_moe) os << "---|---|---|";
     os << "---|\n";
+    const ExperimentRow* fastest = nullptr;
+    const ExperimentRow* fewest_bytes = nullptr;
     for (const auto& row : r.rows) {
       if (row.split != split) continue;
       const auto& a = row.metrics.total;
@@ -234,7 +246,29 @@ std::string experiment_markdown(const ExperimentResult& r) {
       if (has_a2a)
         os << " " << fx(ratio(a.a2a_normal_seconds, b.a2a_normal_seconds)) << " | "
            << fx(ratio(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds)) << " |";
+      if (has_moe)
+        os << " " << fx(ratio(a.expert_seconds, b.expert_seconds)) << " | "
+           << fx(ratio(a.moe_layer_seconds(), b.moe_layer_seconds())) << " | " << fx(1e3 * a.moe_layer_seconds())
+           << " |";
       os << " " << fx(row.fit_seconds, 2) << " |\n";
+      if (!fewest_bytes || a.busiest_link_bytes < fewest_bytes->metrics.total.busiest_link_bytes) fewest_bytes = &row;
+      if (has_moe && a.moe_layer_seconds() >= 0 &&
+          (!fastest || a.moe_layer_seconds() < fastest->metrics.total.moe_layer_seconds()))
+        fastest = &row;
+    }
+    if (fastest) {
+      const auto name = [](const ExperimentRow* x) {
+        return x->strategy + " (" + std::to_string(x->redundant_slots) + " redundant/GPU)";
+      };
+      os << "\nWinner by MoE layer time (" << r.expert_compute_model
+         << "; DeepEP normal all-to-all, no overlap): " << name(fastest) << ", "
+         << fx(ratio(fastest->metrics.total.moe_layer_seconds(), base->metrics.total.moe_layer_seconds()))
+         << " of linear's";
+      if (fewest_bytes != fastest)
+        os << "; by busiest-link bytes alone it would be " << name(fewest_bytes) << ", whose MoE layer takes "
+           << fx(ratio(fewest_bytes->metrics.total.moe_layer_seconds(), base->metrics.total.moe_layer_seconds()))
+           << " of linear's";
+      os << ".\n";
     }
   }
   return os.str();
@@ -246,7 +280,7 @@ std::string experiment_csv(const ExperimentResult& r, bool header) {
     os << "trace,nodes,gpus_per_node,split,strategy,redundant_slots_per_gpu,inter_node_pairs,dedup_bytes,"
           "busiest_link_bytes,gpu_max_over_mean,tokens_per_node_max_over_mean,requests_per_node_max_over_mean,"
           "a2a_normal_seconds,a2a_low_latency_seconds,ratio_inter_node_pairs,ratio_dedup_bytes,ratio_busiest_link,"
-          "ratio_a2a_normal,ratio_a2a_low_latency,fit_seconds\n";
+          "ratio_a2a_normal,ratio_a2a_low_latency,fit_seconds,expert_seconds,moe_layer_seconds,ratio_moe_layer\n";
   auto q = [](const std::string& s) {
     if (s.find_first_of(",\"") == std::string::npos) return s;
     std::string o = "\"";
@@ -274,7 +308,10 @@ std::string experiment_csv(const ExperimentResult& r, bool header) {
        << num(ratio(a.inter_node_pairs, b.inter_node_pairs)) << "," << num(ratio(a.dedup_bytes, b.dedup_bytes)) << ","
        << num(ratio(a.busiest_link_bytes, b.busiest_link_bytes)) << ","
        << num(ratio(a.a2a_normal_seconds, b.a2a_normal_seconds)) << ","
-       << num(ratio(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds)) << "," << num(row.fit_seconds) << "\n";
+       << num(ratio(a.a2a_low_latency_seconds, b.a2a_low_latency_seconds)) << "," << num(row.fit_seconds) << ","
+       << (a.expert_seconds >= 0 ? num(a.expert_seconds) : "") << ","
+       << (a.moe_layer_seconds() >= 0 ? num(a.moe_layer_seconds()) : "") << ","
+       << num(ratio(a.moe_layer_seconds(), b.moe_layer_seconds())) << "\n";
   }
   return os.str();
 }

@@ -46,7 +46,8 @@ struct ExperimentResult {
   std::int32_t nodes = 0, gpus_per_node = 0, experts = 0, layers = 0, top_k = 0, folds = 0;
   std::size_t requests = 0;
   double bytes_per_token = 0.0;
-  std::string replica_rule; // the evaluation's replica rule ("": each placement's own)
+  std::string replica_rule;         // the evaluation's replica rule ("": each placement's own)
+  std::string expert_compute_model; // what timed the routed experts ("": not timed)
   std::vector<ExperimentRow> rows;
   const ExperimentRow* find(const std::string& split, const std::string& strategy, std::int32_t redundant) const;
   // The linear row without redundancy of the same split (the baseline of every ratio).

@@ -1,6 +1,5 @@
 #include "study/placement_drift_study.hpp"
 
-#include <cctype>
 #include <cmath>
 
 #include "model/parameter_count.hpp"
@@ -8,29 +7,6 @@
 #include "util/diagnostics.hpp"
 
 namespace moescope {
-
-namespace {
-
-std::string normalized(const std::string& s) {
-  std::string out;
-  for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c))) out += char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-} // namespace
-
-const ModelArchitecture* catalog_model_of_trace(const ModelCatalog& catalog, const std::string& trace_model) {
-  std::string t = normalized(trace_model);
-  // ESFT's released models are DeepSeek-V2-Lite fine-tunes (deepseek-ai/ESFT, "ESFT-vanilla-lite").
-  if (t.rfind("esft", 0) == 0 && t.find("lite") != std::string::npos) t = "deepseekv2lite";
-  const ModelArchitecture* best = nullptr;
-  std::size_t best_len = 0;
-  for (const auto& [name, m] : catalog.all())
-    for (const auto& key : {normalized(m.name), normalized(m.display_name)})
-      if (!key.empty() && t.rfind(key, 0) == 0 && key.size() > best_len) best = &m, best_len = key.size();
-  return best;
-}
 
 placement::DriftResult run_placement_drift_study(Session& session, const PlacementDriftStudy& study) {
   placement::DriftConfig cfg = study.config;

@@ -1,7 +1,7 @@
 #pragma once
 // Re-placement over time as a facade operation (`moescope place drift`, placement/drift.hpp): the trace imported, the
 // expert weight bytes taken from the model catalog and the per-GPU scale-up and scale-out bandwidths from a hwdb
-// system, unless given.
+// system, unless given (the catalog model: catalog_model_of_trace, placement_study.hpp).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,9 +25,5 @@ struct PlacementDriftStudy {
 
 // Checks the study (InputError naming the option), imports the trace and runs it.
 placement::DriftResult run_placement_drift_study(Session& session, const PlacementDriftStudy& study);
-
-// The catalog model a trace's model name names ("DeepSeek-V2-Lite-Chat" -> deepseek-v2-lite): the entry whose name or
-// display name, without case and punctuation, starts the trace's; the longest on ties. nullptr when none does.
-const ModelArchitecture* catalog_model_of_trace(const ModelCatalog& catalog, const std::string& trace_model);
 
 } // namespace moescope

@@ -1,12 +1,38 @@
 #include "study/placement_study.hpp"
 
+#include <cctype>
 #include <cmath>
+#include <stdexcept>
 
+#include "study/expert_compute_timer.hpp"
 #include "util/diagnostics.hpp"
 
 namespace moescope {
 
-placement::ExperimentResult run_placement_study(const PlacementStudy& study) {
+namespace {
+
+std::string normalized(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c))) out += char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+} // namespace
+
+const ModelArchitecture* catalog_model_of_trace(const ModelCatalog& catalog, const std::string& trace_model) {
+  std::string t = normalized(trace_model);
+  // ESFT's released models are DeepSeek-V2-Lite fine-tunes (deepseek-ai/ESFT, "ESFT-vanilla-lite").
+  if (t.rfind("esft", 0) == 0 && t.find("lite") != std::string::npos) t = "deepseekv2lite";
+  const ModelArchitecture* best = nullptr;
+  std::size_t best_len = 0;
+  for (const auto& [name, m] : catalog.all())
+    for (const auto& key : {normalized(m.name), normalized(m.display_name)})
+      if (!key.empty() && t.rfind(key, 0) == 0 && key.size() > best_len) best = &m, best_len = key.size();
+  return best;
+}
+
+placement::ExperimentResult run_placement_study(const PlacementStudy& study, Session* session) {
   placement::ExperimentConfig cfg = study.config;
   if (cfg.topology.nodes < 1 || cfg.topology.gpus_per_node < 1)
     throw InputError("--nodes/--gpus-per-node", "", "must be at least 1");
@@ -25,7 +51,23 @@ placement::ExperimentResult run_placement_study(const PlacementStudy& study) {
   cfg.eval.bytes_per_token =
       study.bytes_per_token > 0 ? study.bytes_per_token : placement::default_bytes_per_token(trace.metadata().model);
   cfg.fit.bytes_per_token = cfg.eval.bytes_per_token;
-  return placement::run_experiment(trace, cfg, study.trace_path);
+  std::string expert_model;
+  if (!study.moe_time_system.empty()) {
+    if (!session) throw std::logic_error("run_placement_study: timing the MoE layer needs a Session");
+    const auto catalog = session->catalog();
+    const ModelArchitecture* m = catalog_model_of_trace(*catalog, trace.metadata().model);
+    if (!m)
+      throw InputError(study.trace_path, "",
+                       "timing the MoE layer needs the trace's model in the catalog; no catalog model matches '" +
+                           trace.metadata().model + "'");
+    const ExpertComputeTimer timer = make_expert_compute_timer(*session, study.moe_time_system, *m);
+    cfg.eval.expert_seconds = timer.seconds;
+    cfg.eval.all_to_all_time = true;
+    expert_model = timer.description;
+  }
+  auto res = placement::run_experiment(trace, cfg, study.trace_path);
+  res.expert_compute_model = expert_model;
+  return res;
 }
 
 trace::ExpertTrace import_expert_trace(const std::string& path, const trace::ImportOptions& import) {
@@ -55,6 +97,8 @@ std::vector<PlacementComparisonRow> placement_comparison_rows(const placement::E
     r.tokens_per_node_max_over_mean = row.metrics.tokens_max_over_mean();
     r.requests_per_node_max_over_mean = row.metrics.requests_max_over_mean();
     r.fit_seconds = row.fit_seconds;
+    r.moe_layer_seconds = a.moe_layer_seconds();
+    r.moe_layer_ratio = r.moe_layer_seconds >= 0 ? ratio(r.moe_layer_seconds, b.moe_layer_seconds()) : std::nan("");
     rows.push_back(r);
   }
   return rows;

@@ -563,7 +563,9 @@ private Q_SLOTS:
     study.redundant = 1;
     study.config.topology.nodes = 2;
     study.config.topology.gpus_per_node = 8;
-    const auto rows = placement_comparison_rows(run_placement_study(study));
+    study.moe_time_system = "hgx-h200";
+    Session session;
+    const auto rows = placement_comparison_rows(run_placement_study(study, &session));
     QCOMPARE(v->table()->rowCount(), int(rows.size()));
     for (int i = 0; i < int(rows.size()); ++i) {
       const PlacementComparisonRow& r = rows[std::size_t(i)];
@@ -576,8 +578,10 @@ private Q_SLOTS:
                              r.busiest_link_bytes,
                              r.gpu_max_over_mean,
                              r.tokens_per_node_max_over_mean,
-                             r.requests_per_node_max_over_mean};
-      for (int c = 0; c < 8; ++c) {
+                             r.requests_per_node_max_over_mean,
+                             r.moe_layer_ratio};
+      QVERIFY(r.moe_layer_seconds > 0);
+      for (int c = 0; c < 9; ++c) {
         const double got = v->table()->item(i, 3 + c)->data(Qt::UserRole).toDouble();
         QVERIFY2(got == want[c] || (std::isnan(got) && std::isnan(want[c])),
                  qPrintable(QString("%1 %2").arg(i).arg(c)));

@@ -25,6 +25,9 @@ namespace {
 struct Cancelled {}; // thrown from the progress callback: the comparison stops after the fit in flight
 
 const char* const kBundledTrace = "/tests/data/traces/deepseek-v2-lite-chat-20.mst";
+// The MoE layer of each strategy is timed on this system's accelerator (the compute model's own calibration for it,
+// or its built-in default), with the all-to-all on place compare's H200-class topology.
+const char* const kMoeTimeSystem = "hgx-h200";
 
 QSpinBox* spin(QWidget* parent, int lo, int hi, int value) {
   auto* s = new QSpinBox(parent);
@@ -254,6 +257,7 @@ void PlacementView::compare() {
   study.redundant = redundant_->value();
   study.config.topology.nodes = nodes_->value();
   study.config.topology.gpus_per_node = gpus_per_node_->value();
+  study.moe_time_system = kMoeTimeSystem;
   study.config.progress = [this](std::size_t done, std::size_t total) {
     if (cancel_requested_) throw Cancelled{};
     QMetaObject::invokeMethod(
@@ -268,7 +272,7 @@ void PlacementView::compare() {
     auto rows = std::make_shared<std::vector<PlacementComparisonRow>>();
     QString state = "done";
     try {
-      state = study_error([&] { *rows = placement_comparison_rows(run_placement_study(study)); });
+      state = study_error([&] { *rows = placement_comparison_rows(run_placement_study(study, &session_)); });
       if (state.isEmpty()) state = "done";
     } catch (const Cancelled&) {
       state = "cancelled";
@@ -311,6 +315,7 @@ void PlacementView::redraw_table() {
                               "GPU max/mean",
                               "tokens/node max/mean",
                               "requests/node max/mean",
+                              "MoE layer / linear",
                               "fit s"};
   table_->setColumnCount(static_cast<int>(header.size()));
   table_->setHorizontalHeaderLabels(header);
@@ -330,16 +335,19 @@ void PlacementView::redraw_table() {
     table_->setItem(i, 9, number_item(r.tokens_per_node_max_over_mean, ratio_text(r.tokens_per_node_max_over_mean)));
     table_->setItem(i, 10,
                     number_item(r.requests_per_node_max_over_mean, ratio_text(r.requests_per_node_max_over_mean)));
-    table_->setItem(i, 11, number_item(r.fit_seconds, QString::number(r.fit_seconds, 'f', 3)));
+    table_->setItem(i, 11, number_item(r.moe_layer_ratio, ratio_text(r.moe_layer_ratio)));
+    table_->setItem(i, 12, number_item(r.fit_seconds, QString::number(r.fit_seconds, 'f', 3)));
   }
   table_->resizeColumnsToContents();
   const placement::ExperimentConfig defaults;
   status_->setText(QString("held-out comparison on %1 x %2 GPUs: ratios to linear without redundant slots, summed "
-                           "over %3 folds of %4 % held-out requests")
+                           "over %3 folds of %4 % held-out requests; MoE layer: routed experts on the slowest GPU "
+                           "(compute model, %5) + DeepEP normal all-to-all")
                        .arg(nodes_->value())
                        .arg(gpus_per_node_->value())
                        .arg(defaults.folds)
-                       .arg(100 * defaults.test_fraction));
+                       .arg(100 * defaults.test_fraction)
+                       .arg(kMoeTimeSystem));
 }
 
 } // namespace moescope::gui

@@ -72,3 +72,20 @@ def test_place_drift_bad_input(run, args, message):
     r = run("place", "drift", "--trace", ESFT, "--nodes", 2, "--gpus-per-node", 4, *args)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert message in r.stderr, r.stderr
+
+
+def test_place_compare_moe_time_names_the_winner(run, tmp_path):
+    js = tmp_path / "t.json"
+    r = run("place", "compare", "--trace", CHAT, "--nodes", 2, "--gpus-per-node", 4, "--redundant", 1,
+            "--folds", 1, "--no-cross-domain", "--strategies", "coact-partition", "--moe-time", "--json-out", js)
+    assert r.returncode == 0, r.stderr
+    assert "Winner by MoE layer time (deepseek-v2-lite experts on h200-sxm" in r.stdout
+    data = json.loads(js.read_text())
+    assert "built-in default compute calibration" in data["expert_compute_model"]
+    for row in data["rows"]:
+        m = row["metrics"]
+        assert m["expert_seconds"] > 0 and m["a2a_normal_seconds"] > 0
+        assert math.isclose(m["moe_layer_seconds"], m["expert_seconds"] + m["a2a_normal_seconds"], rel_tol=1e-12)
+    bad = run("place", "compare", "--trace", CHAT, "--nodes", 2, "--gpus-per-node", 4, "--folds", 1,
+              "--strategies", "linear", "--moe-time", "--system", "nope")
+    assert bad.returncode == 2 and 'unknown system "nope"' in bad.stderr

@@ -39,7 +39,7 @@ for entry in "${traces[@]}"; do
     tag="$name-${nodes}x${gpn}"
     echo "  $tag" >&2
     "$bin" place compare --trace "$work/$name.mst" --nodes "$nodes" --gpus-per-node "$gpn" --redundant 1 \
-      --folds "$folds" --a2a -o "$work/$tag.md" --csv "$work/$tag.csv" --json-out "$work/$tag.json" >/dev/null \
+      --folds "$folds" --moe-time -o "$work/$tag.md" --csv "$work/$tag.csv" --json-out "$work/$tag.json" >/dev/null \
       || echo "  $tag: skipped (topology does not fit the trace)" >&2
     if [[ "$name" == deepseek-v2-lite-chat && "$nodes" != 2 ]]; then # the old replica rule, for comparison
       "$bin" place compare --trace "$work/$name.mst" --nodes "$nodes" --gpus-per-node "$gpn" --redundant 1 \
@@ -85,7 +85,10 @@ L.append("which are absolute. `redundant/GPU` = 1 adds one expert slot per GPU. 
 L.append("strategies and metric definitions. Bytes: hidden size x 1 byte per token row (FP8 dispatch).")
 L.append("All-to-all time (`a2a`): core/network DeepEP normal (node-deduplicated, unpadded) and low-latency (padded")
 L.append("receive buffers) kernels, dispatch + combine, speed of light on an H200-class topology (NVLink 450 GB/s,")
-L.append("one 400 Gb/s NIC per GPU).")
+L.append("one 400 Gb/s NIC per GPU). MoE layer (`--moe-time`): the routed experts of the slowest GPU through the")
+L.append("compute model (study/expert_compute_timer.hpp: the trace's catalog model on h200-sxm, built-in default")
+L.append("calibration since h200-sxm has none) plus DeepEP normal dispatch and combine, no overlap, one step per")
+L.append("evaluation batch (all held-out requests); each table names the winner by it.")
 L.append("Replica rule: `node_cover` (network/replica_routing.hpp: a copy on the token's home node, else on a node the")
 L.append("token reaches anyway, else the fewest additional nodes, least-loaded copy within a node). The `old rule`")
 L.append("columns are the same fits scored with `same_node_first` (home node, else round-robin over all copies, one")
@@ -96,8 +99,8 @@ L.append("")
 L.append("Targets: without redundant slots node-dedup bytes <= 0.70 and busiest link <= 0.75; with one redundant slot")
 L.append("per GPU <= 0.50 and <= 0.55, with GPU max/mean no worse than linear without redundant slots.")
 L.append("")
-L.append("| topology | strategy | redundant/GPU | node-dedup bytes (target) | busiest link (target) | GPU max/mean (linear) | old rule: node-dedup, busiest link | a2a normal | a2a LL |")
-L.append("|---|---|---|---|---|---|---|---|---|")
+L.append("| topology | strategy | redundant/GPU | node-dedup bytes (target) | busiest link (target) | GPU max/mean (linear) | old rule: node-dedup, busiest link | a2a normal | a2a LL | MoE layer |")
+L.append("|---|---|---|---|---|---|---|---|---|---|")
 target_strategies = ["joint-minmax", "activation-kmeans", "coact-partition", "eplb-global", "eplb-spread",
                      "linear+gain", "eplb-global+gain", "coact-partition+gain", "joint-minmax+gain"]
 verdicts = []
@@ -122,13 +125,20 @@ for t in ["4x8", "8x8"]:
             oq = o["ratio_to_linear"] if o else {}
             L.append(f"| {t} | {strat} | {red} | {f(q['dedup_bytes'])} (<= {tb:.2f}) | {f(q['busiest_link_bytes'])} (<= {tl:.2f}) | "
                      f"{f(g)} ({f(lin_gpu)}) | {f(oq.get('dedup_bytes'))}, {f(oq.get('busiest_link_bytes'))} | "
-                     f"{f(q['a2a_normal_seconds'])} | {f(q['a2a_low_latency_seconds'])} |")
+                     f"{f(q['a2a_normal_seconds'])} | {f(q['a2a_low_latency_seconds'])} | "
+                     f"{f(q.get('moe_layer_seconds'))} |")
             if q["dedup_bytes"] <= tb and q["busiest_link_bytes"] <= tl and g <= lin_gpu + 1e-9:
                 met.append(strat)
         best = min((row(run, "held-out", s_, red) for s_ in target_strategies if row(run, "held-out", s_, red)),
                    key=lambda r: r["ratio_to_linear"]["dedup_bytes"])
         bq = best["ratio_to_linear"]
         what = "no redundant experts" if red == 0 else "one redundant slot per GPU"
+        timed = [r for r in (row(run, "held-out", s_, red) for s_ in target_strategies) if r and
+                 (r["ratio_to_linear"] or {}).get("moe_layer_seconds") is not None]
+        if timed:
+            fast = min(timed, key=lambda r: r["ratio_to_linear"]["moe_layer_seconds"])
+            verdicts.append(f"- {t}, {what}: fastest MoE layer {fast['strategy']} at "
+                            f"{fast['ratio_to_linear']['moe_layer_seconds']:.3f} of linear's.")
         if met:
             verdicts.append(f"- {t}, {what}: all three targets met by {', '.join(met)}.")
         else:

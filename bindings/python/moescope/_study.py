@@ -105,10 +105,10 @@ def sensitivity(scenario: "_core.Scenario | str | Mapping[str, Any]", step: floa
 
 
 def _placement_rows(path: str, nodes: int, gpus_per_node: int, redundant: int, strategies: list[str], folds: int,
-                    test_fraction: float, seed: int, cross_domain: bool) -> list[dict]:
+                    test_fraction: float, seed: int, cross_domain: bool, moe_time: str) -> list[dict]:
     """One placement experiment (as `moescope place compare`) as rows; runs on a Dask worker too."""
     j = _core._compare_placements(path, nodes, gpus_per_node, redundant, strategies, folds, test_fraction, seed,
-                                  cross_domain)
+                                  cross_domain, moe_time)
     rows = []
     for r in j["rows"]:
         row = {"nodes": j["nodes"], "gpus_per_node": j["gpus_per_node"], "split": r["split"],
@@ -123,17 +123,20 @@ def _placement_rows(path: str, nodes: int, gpus_per_node: int, redundant: int, s
 def compare_placements(trace: "_core.Trace | str", *, nodes: int | Sequence[int], gpus_per_node: int,
                        redundant: int = 0, strategies: Sequence[str] | None = None, folds: int = 3,
                        test_fraction: float = 0.2, seed: int = 0, cross_domain: bool = False,
-                       progress: bool | None = None, client: Any = None) -> "pandas.DataFrame":  # noqa: F821
+                       moe_time: str | None = None, progress: bool | None = None,
+                       client: Any = None) -> "pandas.DataFrame":  # noqa: F821
     """Every placement strategy (or the named ones) fitted on training requests and scored on held-out ones (as
     `moescope place compare`): one row per (nodes, split, strategy, redundant slots) with totals and ratios to
-    linear. `nodes` may be a list: a batch of experiments, one per node count, in that order.
+    linear. `nodes` may be a list: a batch of experiments, one per node count, in that order. moe_time: a hwdb
+    system name (e.g. "hgx-h200") whose accelerator times the routed experts: every row then has expert_seconds and
+    moe_layer_seconds (experts on the slowest GPU + DeepEP normal all-to-all), as `place compare --moe-time`.
 
     client: a dask.distributed Client; each experiment of the batch runs on a worker (which must see the trace file
     at the same path) and the frame equals the local one except fit_seconds. Ctrl-C stops between experiments."""
     path = trace.path if isinstance(trace, _core.Trace) else trace
     batch = [int(nodes)] if isinstance(nodes, (int, np.integer)) else [int(n) for n in nodes]
-    args = [(path, n, gpus_per_node, redundant, list(strategies or []), folds, test_fraction, seed, cross_domain)
-            for n in batch]
+    args = [(path, n, gpus_per_node, redundant, list(strategies or []), folds, test_fraction, seed, cross_domain,
+             moe_time or "") for n in batch]
     if client is not None:
         from ._dask import gather_in_order
         parts = gather_in_order(client, [client.submit(_placement_rows, *a, pure=False) for a in args], progress)

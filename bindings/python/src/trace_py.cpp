@@ -209,7 +209,7 @@ void init_trace(py::module_& m) {
       "_compare_placements",
       [](const std::string& path, std::int32_t nodes, std::int32_t gpus_per_node, std::int32_t redundant,
          const std::vector<std::string>& strategies, std::int32_t folds, double test_fraction, std::uint64_t seed,
-         bool cross_domain) {
+         bool cross_domain, const std::string& moe_time_system) {
         PlacementStudy st;
         st.trace_path = path;
         st.config.topology.nodes = nodes;
@@ -220,15 +220,18 @@ void init_trace(py::module_& m) {
         st.config.seed = seed;
         st.config.cross_domain = cross_domain;
         st.redundant = redundant;
+        st.moe_time_system = moe_time_system;
+        Session& session = session_or_default(py::none());
         Json j;
         {
           py::gil_scoped_release release;
-          j = placement::experiment_json(run_placement_study(st));
+          j = placement::experiment_json(run_placement_study(st, &session));
         }
         return to_python(j);
       },
       py::arg("path"), py::arg("nodes"), py::arg("gpus_per_node"), py::arg("redundant"), py::arg("strategies"),
-      py::arg("folds"), py::arg("test_fraction"), py::arg("seed"), py::arg("cross_domain"));
+      py::arg("folds"), py::arg("test_fraction"), py::arg("seed"), py::arg("cross_domain"),
+      py::arg("moe_time_system") = "");
   m.def(
       "_placement_drift",
       [](const std::string& path, std::int32_t nodes, std::int32_t gpus_per_node, std::int32_t redundant,

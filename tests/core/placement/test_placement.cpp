@@ -45,6 +45,12 @@ trace::ExpertTrace two_families(int per_family = 20, std::uint32_t prefill = 4, 
   return trace::ExpertTrace(m, reqs, ex, {});
 }
 
+// 4 experts, top-2, one layer; one request: 1 homing token, then 2 traffic tokens selecting {0, 2} and {2, 3}.
+trace::ExpertTrace hand_counted_trace() {
+  return trace::ExpertTrace(placement_testing::toy_metadata(4, 2, 1, {"d"}), {{"r", 0, 0, 3, 0}}, {0, 1, 0, 2, 2, 3},
+                            {});
+}
+
 std::int32_t node_of_expert(const Placement& p, std::int32_t e, std::int32_t gpn) {
   return p.replicas_begin(e)[0] / gpn;
 }
@@ -106,8 +112,7 @@ TEST(RoutingStats, CountsLoadsVectorsAndCoactivation) {
 TEST(Evaluation, HandCountedPairsBytesAndBusiestLink) {
   // 4 experts, 2 nodes x 1 GPU, linear: node 0 {0, 1}, node 1 {2, 3}. One request: 1 homing token, 2 traffic tokens
   // selecting {0, 2} and {2, 3}. Homed on node 0 (balanced homing, one request).
-  const auto m = placement_testing::toy_metadata(4, 2, 1, {"d"});
-  trace::ExpertTrace tr(m, {{"r", 0, 0, 3, 0}}, {0, 1, 0, 2, 2, 3}, {});
+  const auto tr = hand_counted_trace();
   const auto s = compute_stats(tr, StatsOptions{0.25, false});
   ASSERT_EQ(s.homing_tokens[0], 1.0);
   PlacementTopology topo{2, 1, 2};
@@ -129,10 +134,35 @@ TEST(Evaluation, HandCountedPairsBytesAndBusiestLink) {
   EXPECT_EQ(r.requests_per_node_max, 1.0);
 }
 
+TEST(Evaluation, ExpertSecondsSeeEachGpusTokensPerSlot) {
+  // The trace above: GPU 0 holds experts 0 and 1 and gets 1 token of expert 0; GPU 1 holds 2 and 3 and gets 2 tokens
+  // of expert 2 and 1 of expert 3. With a compute model of 1 ms per token the slowest GPU takes 3 ms.
+  const auto tr = hand_counted_trace();
+  const auto s = compute_stats(tr, StatsOptions{0.25, false});
+  PlacementTopology topo{2, 1, 2};
+  PlacementPlan plan;
+  plan.layers = {Placement::linear(4, 2, 2)};
+  plan.homing.nodes = 2;
+  std::vector<std::vector<double>> calls;
+  EvalOptions eo;
+  eo.expert_seconds = [&](std::span<const double> tokens) {
+    calls.emplace_back(tokens.begin(), tokens.end());
+    return 1e-3 * std::accumulate(tokens.begin(), tokens.end(), 0.0);
+  };
+  const auto r = evaluate_plan(plan, s, topo, eo);
+  EXPECT_EQ(calls, (std::vector<std::vector<double>>{{1, 0}, {2, 1}}));
+  EXPECT_DOUBLE_EQ(r.total.expert_seconds, 3e-3);
+  EXPECT_EQ(r.total.moe_layer_seconds(), -1.0); // no all-to-all time asked for
+  eo.all_to_all_time = true;
+  const auto t = evaluate_plan(plan, s, topo, eo);
+  ASSERT_GT(t.total.a2a_normal_seconds, 0.0);
+  EXPECT_DOUBLE_EQ(t.total.moe_layer_seconds(), 3e-3 + t.total.a2a_normal_seconds);
+  EXPECT_EQ(evaluate_plan(plan, s, topo, EvalOptions{}).total.expert_seconds, -1.0); // not computed
+}
+
 TEST(Evaluation, ReplicaOnHomeNodeIsUsed) {
   // Same trace; expert 2 replicated on node 0 as well: token {0, 2} stays local, token {2, 3} still crosses (for 3).
-  const auto m = placement_testing::toy_metadata(4, 2, 1, {"d"});
-  trace::ExpertTrace tr(m, {{"r", 0, 0, 3, 0}}, {0, 1, 0, 2, 2, 3}, {});
+  const auto tr = hand_counted_trace();
   const auto s = compute_stats(tr, StatsOptions{0.25, false});
   PlacementTopology topo{2, 1, 3};
   PlacementPlan plan;

@@ -8,6 +8,7 @@
 #include "study/placement_map.hpp"
 #include "study/placement_study.hpp"
 #include "test_paths.hpp"
+#include "util/diagnostics.hpp"
 
 using namespace moescope;
 
@@ -136,4 +137,32 @@ TEST(PlacementStudy, ProgressCanStopTheStudy) {
   };
   EXPECT_THROW(run_placement_study(study), Stop);
   EXPECT_EQ(calls, 2u);
+}
+
+// --moe-time: every row carries the MoE layer time (experts on the slowest GPU + DeepEP normal), the table names the
+// winner by it, and the result says which compute model timed the experts.
+TEST(PlacementStudy, MoeTimeTimesEveryRowAndNamesTheWinner) {
+  Session session;
+  PlacementStudy study;
+  study.trace_path = kTrace;
+  study.config.topology.nodes = 2;
+  study.config.topology.gpus_per_node = 4;
+  study.config.folds = 1;
+  study.config.cross_domain = false;
+  study.config.strategies = {"coact-partition"};
+  study.moe_time_system = "hgx-h200";
+  EXPECT_THROW(run_placement_study(study), std::logic_error); // it needs the catalog and hwdb
+  const auto res = run_placement_study(study, &session);
+  EXPECT_NE(res.expert_compute_model.find("deepseek-v2-lite experts on h200-sxm"), std::string::npos)
+      << res.expert_compute_model;
+  ASSERT_EQ(res.rows.size(), 2u);
+  for (const auto& row : res.rows) {
+    const auto& t = row.metrics.total;
+    EXPECT_GT(t.expert_seconds, 0.0) << row.strategy;
+    EXPECT_GT(t.a2a_normal_seconds, 0.0) << row.strategy;
+    EXPECT_DOUBLE_EQ(t.moe_layer_seconds(), t.expert_seconds + t.a2a_normal_seconds);
+  }
+  EXPECT_NE(placement::experiment_markdown(res).find("Winner by MoE layer time"), std::string::npos);
+  study.moe_time_system = "nope";
+  EXPECT_THROW(run_placement_study(study, &session), InputError);
 }

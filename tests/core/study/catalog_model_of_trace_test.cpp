@@ -1,7 +1,8 @@
-// The facade of `place drift`: which catalog model a trace's model name names (for the expert bytes it moves).
+// Which catalog model a trace's model name names (place drift: the expert bytes it moves; place compare --moe-time:
+// the experts it times).
 #include <gtest/gtest.h>
 
-#include "study/placement_drift_study.hpp"
+#include "study/placement_study.hpp"
 
 using namespace moescope;
 
