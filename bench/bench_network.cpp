@@ -4,9 +4,13 @@
 //    matrices through the general path, for comparison).
 // Baseline measured in the same run: summing the routing's expert ids (the cost of reading the input once), so
 // "ratio_to_input_scan" says how many input scans one evaluation costs.
+//  - group-limited selection (DeepSeek-V3's 8 groups, 4 per token, top-8), built once per shape at start-up:
+//    BM_GroupLimitedSelection computes it exactly; BM_GroupLimitedSample is the 65,536-token sample it was estimated
+//    from before, as the baseline.
 #include <benchmark/benchmark.h>
 
 #include "network/dispatch.hpp"
+#include "network/group_limited_selection.hpp"
 
 namespace moescope {
 namespace {
@@ -90,6 +94,22 @@ void BM_ExpectedLayer(benchmark::State& state, const char* kernel, bool matrices
   state.counters["closed_form"] = out.closed_form ? 1.0 : 0.0;
 }
 
+void BM_GroupLimitedSelection(benchmark::State& state) {
+  for (auto _ : state) {
+    const GroupLimitedSelection sel(256, 8, 4, 8); // not the cached get(): the build itself is measured
+    benchmark::DoNotOptimize(sel.top_k());
+  }
+}
+
+void BM_GroupLimitedSample(benchmark::State& state) {
+  for (auto _ : state) {
+    const TokenRouting r = sample_group_limited_routing(1 << 16, 1, 256, 8, 8, 4, 1);
+    benchmark::DoNotOptimize(r.experts.data());
+  }
+}
+
+BENCHMARK(BM_GroupLimitedSelection)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GroupLimitedSample)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_InputScan)->Arg(64)->Arg(4096)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_TraceDispatchCombine, deepep_normal, "deepep-normal")
     ->Arg(64)

@@ -6,8 +6,6 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "network/routing.hpp"
-
 namespace moescope {
 
 namespace {
@@ -29,8 +27,6 @@ double composition_count(std::int32_t num_groups, std::int32_t groups_per_token,
   return n;
 }
 
-constexpr std::uint64_t kSeed = 0x67726f75705f6c6dull;
-
 } // namespace
 
 bool GroupLimitedSelection::applies(std::int32_t num_experts, std::int32_t num_groups, std::int32_t groups_per_token,
@@ -48,26 +44,44 @@ GroupLimitedSelection::GroupLimitedSelection(std::int32_t num_experts, std::int3
   if (!applies(num_experts, num_groups, groups_per_token, top_k))
     throw std::invalid_argument("group-limited selection: need groups dividing the experts, 1 <= groups per token < "
                                 "groups, top_k <= groups per token x group size, and a small enough shape");
-  const TokenRouting sample =
-      sample_group_limited_routing(kSamples, 1, num_experts, top_k, num_groups, groups_per_token, kSeed);
-  // Tally the partitions (sorted nonzero per-group counts).
-  std::map<std::vector<std::int32_t>, std::int64_t> tally;
-  std::vector<std::int32_t> counts(static_cast<std::size_t>(num_groups));
-  std::vector<std::int32_t> key;
-  for (std::int32_t t = 0; t < sample.num_tokens(); ++t) {
-    std::fill(counts.begin(), counts.end(), 0);
-    for (std::int32_t j = 0; j < top_k; ++j)
-      ++counts[static_cast<std::size_t>(sample.experts[static_cast<std::size_t>(t) * top_k + j] / per_group_)];
-    key.clear();
-    for (std::int32_t c : counts)
-      if (c > 0) key.push_back(c);
-    std::sort(key.begin(), key.end());
-    ++tally[key];
+  // Exact partition probabilities. With i.i.d. continuous scores the experts in descending score order are a uniform
+  // random permutation; a group's score is its first appearance, so the kept groups are the first groups_per_token
+  // to appear and the top-k are the first k experts of kept groups. Walk that order: before every kept group has
+  // appeared, the next expert is from a seen group g with probability (n - c_g) / (N - sum c) and opens a new group
+  // with probability (G - r) n / (N - sum c); afterwards experts of other groups are skipped, so the next kept
+  // expert is from g with probability (n - c_g) / (groups_per_token n - sum c). States: sorted counts of the seen
+  // groups.
+  const std::int32_t n = per_group_, G = num_groups, N = num_experts;
+  std::map<std::vector<std::int32_t>, double> states{{{}, 1.0}}, tally;
+  for (std::int32_t drawn = 0; drawn < top_k; ++drawn) {
+    std::map<std::vector<std::int32_t>, double> next;
+    for (const auto& [counts, p] : states) {
+      const auto r = static_cast<std::int32_t>(counts.size());
+      const double pool = r < groups_per_token ? double(N - drawn) : double(groups_per_token * n - drawn);
+      for (std::size_t i = 0; i < counts.size(); ++i) {
+        if (i > 0 && counts[i] == counts[i - 1]) continue; // groups with equal counts: one transition, weighted
+        const auto same = std::count(counts.begin(), counts.end(), counts[i]);
+        const double w = double(same) * double(n - counts[i]) / pool;
+        if (w <= 0) continue;
+        std::vector<std::int32_t> to = counts;
+        ++to[i];
+        std::sort(to.begin(), to.end());
+        next[to] += p * w;
+      }
+      if (r < groups_per_token) {
+        std::vector<std::int32_t> to = counts;
+        to.insert(to.begin(), 1);
+        std::sort(to.begin(), to.end());
+        next[to] += p * double(G - r) * n / pool;
+      }
+    }
+    states = std::move(next);
   }
+  tally = std::move(states);
   // Spread each partition evenly over its distinct arrangements on the groups (std::next_permutation walks the
   // distinct permutations of a multiset once each, starting from the ascending order).
   offset_.push_back(0);
-  for (const auto& [parts, n] : tally) {
+  for (const auto& [parts, p] : tally) {
     std::vector<std::int32_t> layout(static_cast<std::size_t>(num_groups) - parts.size(), 0);
     layout.insert(layout.end(), parts.begin(), parts.end()); // ascending: zeros, then the sorted parts
     const std::size_t first = prob_.size();
@@ -77,7 +91,7 @@ GroupLimitedSelection::GroupLimitedSelection(std::int32_t num_experts, std::int3
       offset_.push_back(static_cast<std::uint32_t>(parts_.size()));
       prob_.push_back(0.0);
     } while (std::next_permutation(layout.begin(), layout.end()));
-    const double each = static_cast<double>(n) / kSamples / static_cast<double>(prob_.size() - first);
+    const double each = p / static_cast<double>(prob_.size() - first);
     std::fill(prob_.begin() + static_cast<std::ptrdiff_t>(first), prob_.end(), each);
   }
   // Marginals over groups 0..r-1.

@@ -11,10 +11,9 @@
 // Unconstrained top-k (groups_per_token = num_groups) spreads a token further: for DeepSeek-V3 on 4 nodes of 2
 // groups each, a token needs 2.35 of the 3 other nodes with the group limit against 2.71 without.
 //
-// P(c) is symmetric in the groups, so it is stored per partition of k (the sorted nonzero counts). It is estimated
-// once per shape from sample_group_limited_routing (the sampler the trace-mode checks and DeepEP's tests use:
-// i.i.d. uniform scores, a group scored by its best expert) with a fixed seed and kSamples tokens, and spread
-// evenly over the arrangements of each partition; the largest probability's standard error is below 0.002.
+// P(c) is symmetric in the groups, so it is computed per partition of k (the sorted nonzero counts), exactly, for
+// i.i.d. uniform scores with a group scored by its best expert (the model of sample_group_limited_routing, the
+// sampler the trace-mode checks and DeepEP's tests use), and spread evenly over the arrangements of each partition.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,8 +22,6 @@ namespace moescope {
 
 class GroupLimitedSelection {
 public:
-  static constexpr std::int32_t kSamples = 1 << 16;
-
   // Shared, cached per shape (thread-safe). Throws std::invalid_argument if the shape is not a group limit
   // (groups must divide the experts, 1 <= groups_per_token < num_groups, top_k <= groups_per_token * group size)
   // or if it has more than kMaxCompositions count vectors.

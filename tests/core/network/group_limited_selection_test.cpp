@@ -1,6 +1,6 @@
-// Group-limited selection in the expected-value dispatch: the probabilities come from a fixed-seed sample, so
-// every check compares them with an independent sample (another seed) or with the trace-driven kernel on sampled
-// tokens, within sampling tolerances.
+// Group-limited selection in the expected-value dispatch: exact probabilities, checked by hand on a small shape and
+// against samples (sample_group_limited_routing) and the trace-driven kernel on sampled tokens, within sampling
+// tolerances.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -39,6 +39,19 @@ TEST(GroupLimitedSelection, DistributionIsAProbabilityOverAtMostTheAllowedGroups
   EXPECT_NEAR(sel->prob_none(all.data()), 0.0, 1e-12);
 }
 
+// 3 groups of 2 experts, 2 groups and 2 experts per token. The best expert opens its group; the second best of the
+// other 5 is in the same group with probability 1/5 (one group touched) and opens a second group otherwise.
+TEST(GroupLimitedSelection, HandCountedSmallShape) {
+  const auto sel = GroupLimitedSelection::get(6, 3, 2, 2);
+  const std::vector<double> touched = sel->groups_touched_distribution();
+  ASSERT_EQ(touched.size(), 3u);
+  EXPECT_DOUBLE_EQ(touched[1], 0.2);
+  EXPECT_DOUBLE_EQ(touched[2], 0.8);
+  // P(none of group 0): one group touched (0.2): 2 of 3 groups miss it; two groups (0.8): 1 of 3 pairs misses it.
+  const std::vector<double> group0 = {1, 0, 0};
+  EXPECT_NEAR(sel->prob_none(group0.data()), 0.2 * 2.0 / 3.0 + 0.8 / 3.0, 1e-12);
+}
+
 TEST(GroupLimitedSelection, MatchesAnIndependentSampleForGroupAndExpertSets) {
   const auto sel = GroupLimitedSelection::get(kExperts, kGroups, kGroupsPerToken, kTopK);
   const std::int32_t n = 1 << 15;
@@ -67,10 +80,21 @@ TEST(GroupLimitedSelection, MatchesAnIndependentSampleForGroupAndExpertSets) {
       none += hit ? 0 : 1;
     }
     const double sampled = static_cast<double>(none) / n;
-    const double sigma = std::sqrt(sampled * (1 - sampled) / n) + std::sqrt(sampled * (1 - sampled) / (1 << 16));
-    EXPECT_NEAR(sel->prob_none(shares[static_cast<std::size_t>(which)].data()), sampled, 4.0 * sigma + 2e-3)
+    const double sigma = std::sqrt(sampled * (1 - sampled) / n);
+    EXPECT_NEAR(sel->prob_none(shares[static_cast<std::size_t>(which)].data()), sampled, 4.0 * sigma + 1e-3)
         << "set " << which;
   }
+  // The number of groups a token touches, against the same sample.
+  std::vector<double> sampled(kGroupsPerToken + 1, 0.0);
+  for (std::int32_t t = 0; t < n; ++t) {
+    std::vector<char> hit(kGroups, 0);
+    for (std::int32_t j = 0; j < kTopK; ++j)
+      hit[static_cast<std::size_t>(r.experts[static_cast<std::size_t>(t) * kTopK + j] / 32)] = 1;
+    sampled[static_cast<std::size_t>(std::accumulate(hit.begin(), hit.end(), 0))] += 1.0 / n;
+  }
+  const std::vector<double> exact = sel->groups_touched_distribution();
+  for (std::size_t g = 1; g < exact.size(); ++g)
+    EXPECT_NEAR(exact[g], sampled[g], 4.0 * std::sqrt(exact[g] * (1 - exact[g]) / n) + 1e-4) << g << " groups";
 }
 
 TopologyParams four_nodes() {
