@@ -65,6 +65,9 @@ void ReplicaRouter::reset(const Placement& p, std::int32_t gpus_per_node, std::o
   if (rule_ == ReplicaChoice::same_node_first)
     local_counter_.assign(static_cast<std::size_t>(p.num_experts) * static_cast<std::size_t>(nodes_), 0);
   load_.assign(static_cast<std::size_t>(p.num_gpus), 0.0);
+  copy_node_.resize(p.replica_gpus.size());
+  for (std::size_t i = 0; i < p.replica_gpus.size(); ++i)
+    copy_node_[i] = node_of(p.replica_gpus[i]);
 }
 
 template <class Pred>
@@ -72,7 +75,7 @@ std::int32_t ReplicaRouter::least_loaded_where(const Placement& p, std::int32_t 
   std::int32_t best = -1;
   const std::int32_t* reps = p.replicas_begin(expert);
   for (std::int32_t i = 0; i < p.replicas(expert); ++i)
-    if (on_allowed_node(node_of(reps[i])) &&
+    if (on_allowed_node(copy_node(p, expert, i)) &&
         (best < 0 || load_[static_cast<std::size_t>(reps[i])] < load_[static_cast<std::size_t>(best)]))
       best = reps[i];
   return best;
@@ -111,7 +114,7 @@ void ReplicaRouter::route_ids(const Placement& p, std::int32_t src, std::int32_t
           }
           std::uint32_t local = 0;
           for (std::int32_t i = 0; i < n; ++i)
-            local += node_of(reps[i]) == home;
+            local += copy_node(p, e, i) == home;
           if (local == 0) {
             g = reps[counter_[static_cast<std::size_t>(e)]++ % static_cast<std::uint32_t>(n)];
             break;
@@ -120,7 +123,7 @@ void ReplicaRouter::route_ids(const Placement& p, std::int32_t src, std::int32_t
               local_counter_[static_cast<std::size_t>(e) * static_cast<std::size_t>(nodes_) + std::size_t(home)]++ %
               local;
           for (std::int32_t i = 0; i < n; ++i)
-            if (node_of(reps[i]) == home && pick-- == 0) {
+            if (copy_node(p, e, i) == home && pick-- == 0) {
               g = reps[i];
               break;
             }
@@ -159,6 +162,12 @@ void ReplicaRouter::route_node_cover(const Placement& p, std::int32_t src, std::
     }
     const std::int32_t n = p.replicas(e);
     const std::int32_t* reps = p.replicas_begin(e);
+    if (n == 1) { // most experts: the one copy, and its node is needed unless it is home
+      const std::int32_t node = copy_node(p, e, 0);
+      assign(j, reps[0]);
+      if (node != home && !is_needed(node)) needed[num_needed++] = node;
+      continue;
+    }
     if (src >= 0 && std::find(reps, reps + n, src) != reps + n) {
       assign(j, src);
       continue;
@@ -167,10 +176,10 @@ void ReplicaRouter::route_node_cover(const Placement& p, std::int32_t src, std::
       assign(j, g);
       continue;
     }
-    const std::int32_t first = node_of(reps[0]);
+    const std::int32_t first = copy_node(p, e, 0);
     bool one_node = true;
     for (std::int32_t i = 1; i < n && one_node; ++i)
-      one_node = node_of(reps[i]) == first;
+      one_node = copy_node(p, e, i) == first;
     if (one_node) {
       assign(j, least_loaded_on(p, e, first));
       if (!is_needed(first)) needed[num_needed++] = first;
@@ -198,9 +207,8 @@ void ReplicaRouter::route_node_cover(const Placement& p, std::int32_t src, std::
     std::int32_t best_node = -1, best_count = 0;
     double best_load = 0.0;
     for (std::int32_t i = 0; i < rest; ++i) {
-      const std::int32_t* reps = p.replicas_begin(ids[pending[i]]);
       for (std::int32_t r = 0; r < p.replicas(ids[pending[i]]); ++r) {
-        const std::int32_t node = node_of(reps[r]);
+        const std::int32_t node = copy_node(p, ids[pending[i]], r);
         std::int32_t count = 0;
         double load = 0.0;
         bool first_copy = true;

@@ -24,7 +24,8 @@ public:
   static constexpr std::int32_t kMaxTopK = 64;
 
   // Zeroes the round-robin counters and per-GPU loads for `p`, on nodes of `gpus_per_node` GPUs (GPU g on node
-  // g / gpus_per_node), routing by `rule` (default: the placement's own p.choice).
+  // g / gpus_per_node), routing by `rule` (default: the placement's own p.choice). `route` must then be given the
+  // same placement (the node of each copy is kept from here).
   void reset(const Placement& p, std::int32_t gpus_per_node, std::optional<ReplicaChoice> rule = std::nullopt);
   ReplicaChoice rule() const { return rule_; }
 
@@ -54,12 +55,17 @@ private:
   // The least-loaded copy of `expert` on `node`; -1 when it has none there.
   std::int32_t least_loaded_on(const Placement& p, std::int32_t expert, std::int32_t node) const;
   std::int32_t node_of(std::int32_t gpu) const { return gpu / gpus_per_node_; }
+  // The node of copy i of `expert` (copy_node_ is parallel to the placement's replica_gpus).
+  std::int32_t copy_node(const Placement& p, std::int32_t expert, std::int32_t i) const {
+    return copy_node_[static_cast<std::size_t>(p.replica_offsets[static_cast<std::size_t>(expert)] + i)];
+  }
 
   ReplicaChoice rule_ = ReplicaChoice::same_node_first;
   std::int32_t gpus_per_node_ = 1, nodes_ = 1;
   std::vector<std::uint32_t> counter_;       // per expert: round-robin over all copies
   std::vector<std::uint32_t> local_counter_; // per (expert, node): round-robin over the node's copies
   std::vector<double> load_;                 // per GPU
+  std::vector<std::int32_t> copy_node_;      // per copy of the placement given to reset: its node
 };
 
 } // namespace moescope

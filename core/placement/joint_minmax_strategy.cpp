@@ -30,6 +30,7 @@
 #include "placement/kmeans.hpp"
 #include "placement/partition.hpp"
 #include "placement/strategy.hpp"
+#include "util/parallel_for.hpp"
 
 namespace moescope::placement {
 namespace {
@@ -446,9 +447,9 @@ public:
       double cap = 0.0;
       double objective = 0.0;
     };
-    double load_cap = load_cap;
+    // J of a node assignment under given homes, at node load cap `load_cap`.
     auto training_objective = [&](const std::vector<std::vector<std::int32_t>>& node_of,
-                                  const std::vector<std::int32_t>& h) {
+                                  const std::vector<std::int32_t>& h, double load_cap) {
       double j = 0.0;
       for (std::size_t l = 0; l < L; ++l) {
         auto copy = node_of[l];
@@ -457,7 +458,7 @@ public:
       }
       return j;
     };
-    auto optimise = [&](std::vector<std::vector<std::int32_t>> node_of) {
+    auto optimise = [&](std::vector<std::vector<std::int32_t>> node_of, double load_cap) {
       std::vector<std::int32_t> home = detail::home_requests(centroid, s);
       for (int round = 0; round < kRounds; ++round) {
         if (round > 0) home = detail::home_requests(homing_from_nodes(node_of, E, t.nodes, pb.options.balance_cap), s);
@@ -476,7 +477,7 @@ public:
           HomingPolicy hp = cen ? centroid : homing_from_nodes(node_of, E, t.nodes, cap);
           hp.balance_cap = cap;
           auto h = detail::home_requests(hp, s);
-          const double j = training_objective(node_of, h);
+          const double j = training_objective(node_of, h, load_cap);
           if (first || j < best.objective) {
             first = false;
             best.objective = j;
@@ -507,27 +508,36 @@ public:
     // node load caps tried: with one slot per GPU the GPU load does not depend on the grouping, so no cap (J keeps
     // the links balanced); else the given cap and a looser one, the looser kept only if the training GPU max/mean
     // stays no worse than linear's
-    std::vector<Solution> candidates;
-    std::vector<double> caps = base == 1
-                                   ? std::vector<double>{1e9}
-                                   : std::vector<double>{pb.options.node_load_cap, pb.options.node_load_cap + 0.2};
+    // The runs (start x cap) are independent: optimise them in parallel, then keep them in this order.
+    struct Run {
+      std::vector<std::vector<std::int32_t>> start;
+      std::size_t cap_index = 0;
+      Solution solution;
+    };
+    std::vector<Run> runs;
+    const std::vector<double> caps =
+        base == 1 ? std::vector<double>{1e9}
+                  : std::vector<double>{pb.options.node_load_cap, pb.options.node_load_cap + 0.2};
     const double linear_gpu = gpu_ratio({});
     for (std::size_t ci = 0; ci < caps.size(); ++ci) {
-      load_cap = caps[ci];
       PartitionOptions pc;
-      pc.load_cap = load_cap;
+      pc.load_cap = caps[ci];
       auto start = coact_start;
       if (ci > 0 || base == 1)
         for (std::size_t l = 0; l < L; ++l) {
           const float* W = s.coact.empty() ? (zero.assign(E * E, 0.0f), zero.data()) : s.layer_coact(std::uint32_t(l));
           start[l] = balanced_partition(W, s.layer_load(std::uint32_t(l)), t.nodes, std::int32_t(capacity), pc);
         }
-      for (auto* st : {&start, &utility_start}) {
-        if (ci > 0 && st == &utility_start) continue; // the utility start ignores the node load cap anyway
-        Solution sol = optimise(*st);
-        if (ci > 0 && gpu_ratio(sol.node_of) > linear_gpu) continue;
-        candidates.push_back(std::move(sol));
-      }
+      runs.push_back({std::move(start), ci, {}});
+      if (ci == 0) runs.push_back({utility_start, ci, {}}); // the utility start ignores the node load cap anyway
+    }
+    parallel_for(runs.size(), [&](std::size_t i) {
+      runs[i].solution = optimise(std::move(runs[i].start), caps[runs[i].cap_index]);
+    });
+    std::vector<Solution> candidates;
+    for (auto& run : runs) {
+      if (run.cap_index > 0 && gpu_ratio(run.solution.node_of) > linear_gpu) continue;
+      candidates.push_back(std::move(run.solution));
     }
     std::size_t bi = 0;
     for (std::size_t i = 1; i < candidates.size(); ++i)
@@ -541,7 +551,8 @@ public:
         std::vector<std::vector<std::pair<std::int32_t, double>>> extra;
         if (redundant > 0) {
           auto node_of = best.node_of[l];
-          LayerSearch ls(sm, l, L, s.top_k, E, N, best.home, s.layer_load(std::uint32_t(l)), load_cap, node_of);
+          // replicas() does not use the node load cap
+          LayerSearch ls(sm, l, L, s.top_k, E, N, best.home, s.layer_load(std::uint32_t(l)), caps.back(), node_of);
           extra = ls.replicas(std::size_t(redundant) * std::size_t(t.gpus_per_node), kLoadReplicaShare, everywhere);
         }
         p.layers.push_back(detail::node_assignment_to_placement(best.node_of[l], s.layer_load(std::uint32_t(l)),
@@ -551,19 +562,19 @@ public:
       p.homing.balance_cap = best.cap;
       return p;
     };
-    plan = build(false);
-    if (redundant > 0) {
-      // redundant copies: per-node copies, or copies everywhere first; the one with the lower J on the training
-      // requests (exact evaluation, replica rule included) wins
-      PlacementPlan alt = build(true);
+    if (redundant == 0) return build(false);
+    // redundant copies: per-node copies, or copies everywhere first; the one with the lower J on the training
+    // requests (exact evaluation, replica rule included) wins. Both are built and scored in parallel.
+    PlacementPlan variants[2];
+    double score[2] = {0.0, 0.0};
+    parallel_for(2, [&](std::size_t i) {
+      variants[i] = build(i == 1);
       EvalOptions eo;
       eo.bytes_per_token = 1.0;
-      auto j = [&](const PlacementPlan& p) {
-        const auto m = evaluate_plan(p, s, t, eo);
-        return m.total.dedup_bytes + kBeta * double(N) * m.total.busiest_link_bytes;
-      };
-      if (j(alt) < j(plan)) plan = std::move(alt);
-    }
+      const auto m = evaluate_plan(variants[i], s, t, eo);
+      score[i] = m.total.dedup_bytes + kBeta * double(N) * m.total.busiest_link_bytes;
+    });
+    plan = std::move(variants[score[1] < score[0] ? 1 : 0]);
     return plan;
   }
 };

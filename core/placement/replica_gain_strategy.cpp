@@ -16,15 +16,12 @@
 // least-loaded GPU with a free slot. Homing: the base's policy; an affinity policy is rebuilt from the final
 // placement (a copy on node c counts as local to c).
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
 #include <numeric>
 #include <stdexcept>
-#include <thread>
 
 #include "network/replica_routing.hpp"
 #include "placement/strategy.hpp"
+#include "util/parallel_for.hpp"
 
 namespace moescope::placement {
 namespace {
@@ -227,35 +224,18 @@ public:
         }
     const std::int32_t slots = pb.topology.slots(E);
     // Layers are independent and each is deterministic: fill them in parallel.
-    std::atomic<std::uint32_t> next_layer{0};
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto worker = [&] {
-      for (std::uint32_t l; (l = next_layer++) < s.num_layers;) {
-        try {
-          const Placement& p = plan.layers[l];
-          Copies c;
-          c.free_slots.assign(std::size_t(p.num_gpus), slots);
-          for (std::int32_t e = 0; e < E; ++e) {
-            c.of_expert.emplace_back(p.replicas_begin(e), p.replicas_begin(e) + p.replicas(e));
-            for (std::int32_t g : c.of_expert.back())
-              --c.free_slots[std::size_t(g)];
-          }
-          plan.layers[l] = add_gain_copies(std::move(c), pb.topology, s, l, sample, pb.options.node_load_cap);
-        } catch (...) {
-          const std::lock_guard lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
-        }
+    parallel_for(s.num_layers, [&](std::size_t l) {
+      const Placement& p = plan.layers[l];
+      Copies c;
+      c.free_slots.assign(std::size_t(p.num_gpus), slots);
+      for (std::int32_t e = 0; e < E; ++e) {
+        c.of_expert.emplace_back(p.replicas_begin(e), p.replicas_begin(e) + p.replicas(e));
+        for (std::int32_t g : c.of_expert.back())
+          --c.free_slots[std::size_t(g)];
       }
-    };
-    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, s.num_layers);
-    std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i)
-      pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool)
-      t.join();
-    if (failure) std::rethrow_exception(failure);
+      plan.layers[l] =
+          add_gain_copies(std::move(c), pb.topology, s, std::uint32_t(l), sample, pb.options.node_load_cap);
+    });
     if (plan.homing.kind == HomingKind::affinity)
       plan.homing = affinity_homing(plan.layers, pb.topology.nodes, pb.topology.gpus_per_node, s.num_experts,
                                     plan.homing.balance_cap);
