@@ -39,24 +39,24 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
   std::int32_t last_layer = -1;
   std::vector<std::uint16_t>* current = nullptr;
   while (read_csv_record(src, rec, line_no, scratch)) {
-    const std::string loc = line_location(rec.first_line);
-    if (rec.size == 1 && rec[0].empty()) continue; // blank line
+    const auto loc = [&] { return line_location(rec.first_line); }; // formatted only for an error
+    if (rec.size == 1 && rec[0].empty()) continue;                  // blank line
     if (rec.size != 4)
-      throw InputError(file, loc,
+      throw InputError(file, loc(),
                        "expected 4 fields (Layer ID, Batch Number, Token, Activated Expert IDs), found " +
                            std::to_string(rec.size));
     std::uint64_t layer = 0, batch = 0;
     if (!parse_uint(rec[0], 1u << 20, layer))
-      throw InputError(file, loc, "Layer ID '" + rec[0] + "' is not a non-negative integer");
+      throw InputError(file, loc(), "Layer ID '" + rec[0] + "' is not a non-negative integer");
     if (!parse_uint(rec[1], 1u << 30, batch))
-      throw InputError(file, loc, "Batch Number '" + rec[1] + "' is not a non-negative integer");
+      throw InputError(file, loc(), "Batch Number '" + rec[1] + "' is not a non-negative integer");
     std::string_view list = rec[3];
     while (!list.empty() && list.front() == ' ')
       list.remove_prefix(1);
     while (!list.empty() && list.back() == ' ')
       list.remove_suffix(1);
     if (list.size() < 2 || list.front() != '[' || list.back() != ']')
-      throw InputError(file, loc, "Activated Expert IDs '" + rec[3] + "' is not a list like \"[1, 2, 3]\"");
+      throw InputError(file, loc(), "Activated Expert IDs '" + rec[3] + "' is not a list like \"[1, 2, 3]\"");
     list = list.substr(1, list.size() - 2);
     ids.clear();
     while (!list.empty()) {
@@ -64,9 +64,9 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
       const std::string_view item = list.substr(0, comma);
       std::uint64_t id = 0;
       if (!parse_uint(item, 65535, id))
-        throw InputError(file, loc, "expert id '" + std::string(item) + "' is not an integer in 0..65535");
+        throw InputError(file, loc(), "expert id '" + std::string(item) + "' is not an integer in 0..65535");
       if (id >= shape.num_experts)
-        throw InputError(file, loc,
+        throw InputError(file, loc(),
                          "expert id " + std::to_string(id) + " is out of range (the model has " +
                              std::to_string(shape.num_experts) + " experts; set --experts otherwise)");
       ids.push_back(static_cast<std::uint16_t>(id));
@@ -74,11 +74,11 @@ std::uint32_t parse_prompt(ByteSource& src, Shape& shape, std::vector<std::uint1
       list.remove_prefix(comma + 1);
     }
     if (shape.top_k == 0) {
-      if (ids.empty()) throw InputError(file, loc, "empty expert list");
+      if (ids.empty()) throw InputError(file, loc(), "empty expert list");
       shape.top_k = static_cast<std::uint32_t>(ids.size());
     }
     if (ids.size() != shape.top_k)
-      throw InputError(file, loc,
+      throw InputError(file, loc(),
                        std::to_string(ids.size()) + " expert ids where " + std::to_string(shape.top_k) +
                            " (top-k) are expected");
     if (static_cast<std::int32_t>(layer) != last_layer) {

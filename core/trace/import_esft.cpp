@@ -34,14 +34,14 @@ void parse_layer(ByteSource& src, std::uint32_t top_k, std::uint32_t num_experts
   while (src.read_line(line)) {
     ++line_no;
     if (max_samples && out.sample_tokens.size() >= max_samples) break;
-    const std::string loc = line_location(line_no);
+    const auto loc = [&] { return line_location(line_no); }; // formatted only for an error
     const std::size_t sep = line.find("\t\t");
     if (sep == std::string::npos) {
       if (line.empty()) {
         out.sample_tokens.push_back(0);
         continue;
       }
-      throw InputError(file, loc, "expected expert ids, two tabs, then gate weights; found no double tab");
+      throw InputError(file, loc(), "expected expert ids, two tabs, then gate weights; found no double tab");
     }
     const std::size_t before = out.ids.size();
     std::string_view ids(line.data(), sep);
@@ -53,11 +53,11 @@ void parse_layer(ByteSource& src, std::uint32_t top_k, std::uint32_t num_experts
       std::uint64_t id = 0;
       ++field;
       if (!parse_uint(item, 65535, id))
-        throw InputError(file, loc,
+        throw InputError(file, loc(),
                          "expert id field " + std::to_string(field) + " '" + std::string(item) +
                              "' is not an integer in 0..65535");
       if (id >= num_experts)
-        throw InputError(file, loc,
+        throw InputError(file, loc(),
                          "expert id " + std::to_string(id) + " (field " + std::to_string(field) +
                              ") is out of range (the model has " + std::to_string(num_experts) +
                              " experts; set --experts otherwise)");
@@ -67,7 +67,7 @@ void parse_layer(ByteSource& src, std::uint32_t top_k, std::uint32_t num_experts
     }
     const std::size_t n = out.ids.size() - before;
     if (n % top_k != 0)
-      throw InputError(file, loc,
+      throw InputError(file, loc(),
                        std::to_string(n) + " expert ids is not a multiple of top-k " + std::to_string(top_k) + " (" +
                            std::to_string(n % top_k) + " ids of an incomplete token)");
     std::size_t nw = 0;
@@ -77,14 +77,14 @@ void parse_layer(ByteSource& src, std::uint32_t top_k, std::uint32_t num_experts
       double w = 0;
       ++nw;
       if (!parse_float(item, w))
-        throw InputError(file, loc,
+        throw InputError(file, loc(),
                          "gate weight field " + std::to_string(nw) + " '" + std::string(item) + "' is not a number");
       out.weights.push_back(static_cast<float>(w));
       if (tab == std::string_view::npos) break;
       weights.remove_prefix(tab + 1);
     }
     if (nw != n)
-      throw InputError(file, loc, std::to_string(n) + " expert ids but " + std::to_string(nw) + " gate weights");
+      throw InputError(file, loc(), std::to_string(n) + " expert ids but " + std::to_string(nw) + " gate weights");
     out.sample_tokens.push_back(static_cast<std::uint32_t>(n / top_k));
   }
 }

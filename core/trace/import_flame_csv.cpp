@@ -53,7 +53,7 @@ void parse_layer(ByteSource& src, std::uint32_t& top_k, const ImportOptions& opt
   while (src.read_line(line)) {
     ++line_no;
     if (line.empty()) continue;
-    const std::string loc = line_location(line_no);
+    const auto loc = [&] { return line_location(line_no); }; // formatted only for an error
     selected.clear();
     std::string_view rest = line;
     std::size_t col = 0;
@@ -63,21 +63,22 @@ void parse_layer(ByteSource& src, std::uint32_t& top_k, const ImportOptions& opt
       if (col == 0 || col == 1) {
         std::uint64_t v = 0;
         if (!parse_uint(item, ~0ull >> 1, v))
-          throw InputError(file, loc,
+          throw InputError(file, loc(),
                            std::string(col == 0 ? "layer_id" : "token_id") + " '" + std::string(item) +
                                "' is not a non-negative integer");
         if (col == 1 && v != out.tokens)
-          throw InputError(file, loc,
+          throw InputError(file, loc(),
                            "token_id " + std::to_string(v) + " where " + std::to_string(out.tokens) +
                                " (the row index) is expected");
       } else {
         if (col - 2 >= out.num_experts)
-          throw InputError(file, loc, "more columns than the header's " + std::to_string(out.num_experts + 2));
+          throw InputError(file, loc(), "more columns than the header's " + std::to_string(out.num_experts + 2));
         double score = 0;
         if (!parse_float(item, score))
-          throw InputError(
-              file, loc, "score of expert " + std::to_string(col - 2) + " '" + std::string(item) + "' is not a number");
-        if (score < 0) throw InputError(file, loc, "negative score for expert " + std::to_string(col - 2));
+          throw InputError(file, loc(),
+                           "score of expert " + std::to_string(col - 2) + " '" + std::string(item) +
+                               "' is not a number");
+        if (score < 0) throw InputError(file, loc(), "negative score for expert " + std::to_string(col - 2));
         if (score > 0) selected.push_back({static_cast<float>(score), static_cast<std::uint16_t>(col - 2)});
       }
       ++col;
@@ -85,14 +86,14 @@ void parse_layer(ByteSource& src, std::uint32_t& top_k, const ImportOptions& opt
       rest.remove_prefix(comma + 1);
     }
     if (col != out.num_experts + 2)
-      throw InputError(file, loc,
+      throw InputError(file, loc(),
                        std::to_string(col) + " columns where the header has " + std::to_string(out.num_experts + 2));
     if (top_k == 0) {
-      if (selected.empty()) throw InputError(file, loc, "no selected (non-zero) expert");
+      if (selected.empty()) throw InputError(file, loc(), "no selected (non-zero) expert");
       top_k = static_cast<std::uint32_t>(selected.size());
     }
     if (selected.size() != top_k)
-      throw InputError(file, loc,
+      throw InputError(file, loc(),
                        std::to_string(selected.size()) + " non-zero expert scores where " + std::to_string(top_k) +
                            " (top-k) are expected");
     std::stable_sort(selected.begin(), selected.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
