@@ -19,6 +19,8 @@ placement::DriftResult run_placement_drift_study(Session& session, const Placeme
     if (w < 1) throw InputError("--window", "", "a window holds at least one request (got " + std::to_string(w) + ")");
     cfg.window_requests.push_back(std::size_t(w));
   }
+  if (cfg.topology.nodes > 64) throw InputError("--nodes", "", "at most 64 nodes are supported");
+  if (cfg.topology.gpus_per_node > 65536) throw InputError("--gpus-per-node", "", "must be at most 65536");
   if (study.redundant < 0) throw InputError("--redundant", "", "must be at least 0");
   if (cfg.fit.balance_cap < 1.0) throw InputError("--balance-cap", "", "must be at least 1");
   const auto non_negative = [](double v) { return std::isfinite(v) && v >= 0; };
@@ -30,7 +32,13 @@ placement::DriftResult run_placement_drift_study(Session& session, const Placeme
   if (!non_negative(cfg.window_seconds)) throw InputError("--window-seconds", "", "must be a number >= 0");
   if (!non_negative(study.bytes_per_token)) throw InputError("--bytes-per-token", "", "must be a positive number");
   const trace::ExpertTrace trace = import_expert_trace(study.trace_path, study.import);
-  cfg.topology.slots_per_gpu = cfg.topology.base_slots(std::int32_t(trace.num_experts())) + study.redundant;
+  const auto experts = std::int32_t(trace.num_experts());
+  const std::int32_t base = cfg.topology.base_slots(experts);
+  if (study.redundant > experts - base)
+    throw InputError("--redundant", "",
+                     "at most " + std::to_string(experts - base) + " (" + std::to_string(experts) + " experts, " +
+                         std::to_string(base) + " base slots; a GPU holds each expert once)");
+  cfg.topology.slots_per_gpu = base + study.redundant;
   cfg.eval.bytes_per_token =
       study.bytes_per_token > 0 ? study.bytes_per_token : placement::default_bytes_per_token(trace.metadata().model);
   cfg.fit.bytes_per_token = cfg.eval.bytes_per_token;

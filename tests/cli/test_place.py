@@ -89,3 +89,24 @@ def test_place_compare_moe_time_names_the_winner(run, tmp_path):
     bad = run("place", "compare", "--trace", CHAT, "--nodes", 2, "--gpus-per-node", 4, "--folds", 1,
               "--strategies", "linear", "--moe-time", "--system", "nope")
     assert bad.returncode == 2 and 'unknown system "nope"' in bad.stderr
+
+
+@pytest.mark.parametrize("command, args, message", [
+    ("drift", ["--window", "1", "--redundant", "2147483647"], "--redundant: at most 56 (64 experts, 8 base slots"),
+    ("compare", ["--redundant", "100000"], "--redundant: at most 56"),
+    ("compare", ["--slots", "65"], "--slots: at most 64"),
+    ("compare", ["--folds", "1000000"], "--folds: must be in [1, 100]"),
+])
+def test_place_sizes_are_bounded(run, command, args, message):
+    r = run("place", command, "--trace", ESFT, "--nodes", 2, "--gpus-per-node", 4, *args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert message in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("command", ["drift", "compare"])
+def test_place_topology_is_bounded(run, command):
+    extra = ["--window", "1"] if command == "drift" else []
+    r = run("place", command, "--trace", ESFT, "--nodes", 2, "--gpus-per-node", 2147483647, *extra)
+    assert r.returncode == 2 and "--gpus-per-node: must be at most 65536" in r.stderr, r.stderr
+    r = run("place", command, "--trace", ESFT, "--nodes", 100, "--gpus-per-node", 4, *extra)
+    assert r.returncode == 2 and "--nodes: at most 64 nodes" in r.stderr, r.stderr
