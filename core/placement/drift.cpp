@@ -22,21 +22,17 @@ Migration migration_between(const std::vector<Placement>& before, const std::vec
   const std::int32_t G = before.front().num_gpus;
   // Bytes each GPU receives and sends, per fabric.
   std::vector<double> up_in(G), up_out(G), out_in(G), out_out(G);
-  std::vector<std::vector<char>> held; // [expert][gpu] in the old plan
   for (std::size_t l = 0; l < before.size(); ++l) {
     const Placement& a = before[l];
     const Placement& b = after[l];
     if (a.num_gpus != G || b.num_gpus != G || a.num_experts != b.num_experts)
       throw std::invalid_argument("migration_between: placements of different shapes");
-    held.assign(std::size_t(a.num_experts), std::vector<char>(std::size_t(G), 0));
-    for (std::int32_t e = 0; e < a.num_experts; ++e)
-      for (std::int32_t i = 0; i < a.replicas(e); ++i)
-        held[e][a.replicas_begin(e)[i]] = 1;
     for (std::int32_t e = 0; e < b.num_experts; ++e)
       for (std::int32_t i = 0; i < b.replicas(e); ++i) {
         const std::int32_t dst = b.replicas_begin(e)[i];
-        if (held[e][dst]) continue;
-        held[e][dst] = 1; // a second new copy on the same GPU is the same copy
+        const std::int32_t *had = a.replicas_begin(e), *has = b.replicas_begin(e);
+        if (std::find(had, had + a.replicas(e), dst) != had + a.replicas(e)) continue; // already there
+        if (std::find(has, has + i, dst) != has + i) continue; // a second new copy on a GPU is the same copy
         const std::int32_t node = dst / gpus_per_node;
         // The least-busy sender on the same node, else on any other node.
         std::int32_t src = -1;

@@ -1,5 +1,6 @@
 #include "placement/plan_alignment.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -51,6 +52,8 @@ std::vector<std::int32_t> max_weight_assignment(std::span<const double> weight, 
 }
 
 namespace {
+
+constexpr std::size_t kExactGpusPerNode = 16;
 
 void relabel(Placement& p, const std::vector<std::int32_t>& gpu_map) {
   for (auto& g : p.replica_gpus)
@@ -104,23 +107,59 @@ void align_plan(const PlacementPlan& current, PlacementPlan& next, std::int32_t 
       bias[std::size_t(new_to_old[n])] = h.bias[n];
     h.bias = std::move(bias);
   }
-  // GPUs within each node, per layer: weight[old local][new local] = experts on both.
-  std::vector<double> wg(per * per);
+  // GPUs within each node, per layer: weight[old local][new local] = experts on both; the Hungarian method up to
+  // kExactGpusPerNode GPUs, greedy (heaviest pairs first) above, where gpus_per_node^3 per node and layer would not
+  // stay small.
+  std::vector<std::vector<std::pair<std::int32_t, std::int32_t>>> shared(nodes); // (old local, new local) per copy
+  std::vector<double> wg;
+  std::vector<std::int32_t> col(per);
   for (std::size_t l = 0; l < current.layers.size(); ++l) {
     const Placement& a = current.layers[l];
     Placement& b = next.layers[l];
-    for (std::int32_t node = 0; node < N; ++node) {
-      std::fill(wg.begin(), wg.end(), 0.0);
-      for (std::int32_t e = 0; e < a.num_experts; ++e)
-        for (std::int32_t i = 0; i < a.replicas(e); ++i) {
-          const std::int32_t ga = a.replicas_begin(e)[i];
-          if (ga / gpn != node) continue;
-          for (std::int32_t j = 0; j < b.replicas(e); ++j) {
-            const std::int32_t gb = b.replicas_begin(e)[j];
-            if (gb / gpn == node) wg[std::size_t(ga % gpn) * per + std::size_t(gb % gpn)] += 1.0;
-          }
+    for (auto& v : shared)
+      v.clear();
+    for (std::int32_t e = 0; e < a.num_experts; ++e)
+      for (std::int32_t i = 0; i < a.replicas(e); ++i) {
+        const std::int32_t ga = a.replicas_begin(e)[i];
+        for (std::int32_t j = 0; j < b.replicas(e); ++j) {
+          const std::int32_t gb = b.replicas_begin(e)[j];
+          if (gb / gpn == ga / gpn) shared[std::size_t(ga / gpn)].emplace_back(ga % gpn, gb % gpn);
         }
-      const auto col = max_weight_assignment(wg, per);
+      }
+    for (std::int32_t node = 0; node < N; ++node) {
+      auto& pairs = shared[std::size_t(node)];
+      if (per <= kExactGpusPerNode) {
+        wg.assign(per * per, 0.0);
+        for (const auto& [o, n] : pairs)
+          wg[std::size_t(o) * per + std::size_t(n)] += 1.0;
+        col = max_weight_assignment(wg, per);
+      } else {
+        std::sort(pairs.begin(), pairs.end());
+        std::vector<std::pair<std::int32_t, std::pair<std::int32_t, std::int32_t>>> counted; // (-count, pair)
+        for (std::size_t i = 0; i < pairs.size();) {
+          std::size_t k = i;
+          while (k < pairs.size() && pairs[k] == pairs[i])
+            ++k;
+          counted.push_back({-std::int32_t(k - i), pairs[i]});
+          i = k;
+        }
+        std::sort(counted.begin(), counted.end());
+        std::vector<char> old_used(per, 0), new_used(per, 0);
+        std::fill(col.begin(), col.end(), -1);
+        for (const auto& [neg, pr] : counted)
+          if (!old_used[std::size_t(pr.first)] && !new_used[std::size_t(pr.second)]) {
+            col[std::size_t(pr.first)] = pr.second;
+            old_used[std::size_t(pr.first)] = new_used[std::size_t(pr.second)] = 1;
+          }
+        std::size_t free_new = 0;
+        for (std::size_t o = 0; o < per; ++o) {
+          if (col[o] >= 0) continue;
+          while (new_used[free_new])
+            ++free_new;
+          col[o] = std::int32_t(free_new);
+          new_used[free_new] = 1;
+        }
+      }
       for (std::int32_t g = 0; g < G; ++g)
         gpu_map[std::size_t(g)] = g;
       for (std::size_t o = 0; o < per; ++o)

@@ -4,7 +4,8 @@
 // grouping under other node numbers, which would move nearly every expert for nothing. align_plan permutes `next`'s
 // nodes (one permutation for all layers, since a request is homed on one node for every layer; the homing policy's
 // per-node rows follow) and then, per layer and node, its GPUs, each by a maximum-weight assignment of the copies
-// the two plans share. Traffic and load are unchanged, except where homing breaks a tie by node number.
+// the two plans share (exact for nodes and for up to 16 GPUs per node, greedy by shared copies above). Traffic and
+// load are unchanged, except where homing breaks a tie by node number.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -124,6 +124,22 @@ TEST(PlanAlignment, ANodeSwappedPlanMovesNothingOnceAligned) {
   EXPECT_EQ(next.homing.weights, current.homing.weights);
 }
 
+TEST(PlanAlignment, LargeNodesAlignGreedily) {
+  // 2 nodes of 32 GPUs (above the exact assignment's 16): the new plan reverses each node's GPUs; the greedy
+  // matching of shared copies undoes it.
+  std::vector<std::vector<std::int32_t>> a(64), b(64);
+  for (std::int32_t e = 0; e < 64; ++e) {
+    a[std::size_t(e)] = {e};
+    b[std::size_t(e)] = {(e / 32) * 32 + 31 - e % 32};
+  }
+  PlacementPlan current, next;
+  current.layers = one_layer(64, a);
+  next.layers = one_layer(64, b);
+  EXPECT_EQ(migration_between(current.layers, next.layers, 32, 1.0, 1.0, 1.0).copies, 64.0);
+  align_plan(current, next, 32);
+  EXPECT_EQ(migration_between(current.layers, next.layers, 32, 1.0, 1.0, 1.0).copies, 0.0);
+}
+
 TEST(Drift, ReplacingAfterADomainShiftSavesWhatTheFormulaSays) {
   const auto tr = a_then_b(8);
   DriftConfig c = toy_config();
