@@ -60,9 +60,12 @@ Migration migration_between(const std::vector<Placement>& before, const std::vec
       }
   }
   const auto time = [](double bytes, double bw) { return bytes > 0 ? bytes / bw : 0.0; };
-  for (std::int32_t g = 0; g < G; ++g)
-    m.seconds = std::max({m.seconds, time(std::max(up_in[g], up_out[g]), scale_up_bytes_per_s),
-                          time(std::max(out_in[g], out_out[g]), scale_out_bytes_per_s)});
+  for (std::int32_t g = 0; g < G; ++g) {
+    m.busiest_scale_up_bytes = std::max({m.busiest_scale_up_bytes, up_in[g], up_out[g]});
+    m.busiest_scale_out_bytes = std::max({m.busiest_scale_out_bytes, out_in[g], out_out[g]});
+  }
+  m.seconds = std::max(time(m.busiest_scale_up_bytes, scale_up_bytes_per_s),
+                       time(m.busiest_scale_out_bytes, scale_out_bytes_per_s));
   return m;
 }
 
@@ -255,6 +258,8 @@ Json drift_json(const DriftResult& r) {
                          {"migrated_copies", w.migration.copies},
                          {"migrated_scale_up_bytes", w.migration.scale_up_bytes},
                          {"migrated_scale_out_bytes", w.migration.scale_out_bytes},
+                         {"busiest_gpu_scale_up_bytes", w.migration.busiest_scale_up_bytes},
+                         {"busiest_gpu_scale_out_bytes", w.migration.busiest_scale_out_bytes},
                          {"migration_seconds", w.migration.seconds},
                          {"saved_seconds", w.saved_seconds},
                          {"exposed_seconds", w.exposed_seconds}});

@@ -55,7 +55,9 @@ struct Migration {
   double copies = 0.0;          // expert copies loaded (all layers)
   double scale_up_bytes = 0.0;  // summed over receiving GPUs
   double scale_out_bytes = 0.0; // summed over receiving GPUs
-  double seconds = 0.0;         // the slowest GPU's time
+  // The busiest GPU link of each fabric: the most bytes one GPU receives or sends over it.
+  double busiest_scale_up_bytes = 0.0, busiest_scale_out_bytes = 0.0;
+  double seconds = 0.0; // the slowest GPU's time
 };
 
 // The move from `before` to `after` (one Placement per layer each, same shape).

@@ -104,6 +104,8 @@ TEST(Migration, CopiesComeFromTheLeastBusySender) {
   const auto m = migration_between(one_layer(4, before), one_layer(4, after), 2, 10.0, 100.0, 10.0);
   EXPECT_EQ(m.copies, 2.0);
   EXPECT_EQ(m.scale_out_bytes, 20.0);
+  EXPECT_EQ(m.busiest_scale_out_bytes, 10.0); // each of GPUs 0-3 moves 10 bytes
+  EXPECT_EQ(m.busiest_scale_up_bytes, 0.0);
   EXPECT_DOUBLE_EQ(m.seconds, 1.0);
   const std::vector<Placement> two_a = {Placement::from_lists(4, before), Placement::from_lists(4, before)};
   const std::vector<Placement> two_b = {Placement::from_lists(4, after), Placement::from_lists(4, after)};
