@@ -14,6 +14,11 @@ void register_check_command(CLI::App& app, CliContext& ctx) {
                 << c.systems << " systems, " << c.models << " models, " << c.scenarios << " scenarios, "
                 << c.calibrations << " calibration files\n";
       if (c.problems.empty()) std::cout << "no problems found\n";
+      if (!c.flags.empty()) {
+        std::cout << c.flags.items().size() << " flag(s) (valid, but doubtful):\n";
+        for (const auto& d : c.flags.items())
+          std::cout << "  " << d.file << (d.location.empty() ? "" : " " + d.location) << ": " << d.message << "\n";
+      }
     });
     c.problems.throw_if_any();
   });

@@ -36,6 +36,23 @@ double* parameter(ComputeCalibration& c, const std::string& name) {
   return nullptr;
 }
 
+} // namespace
+
+double compute_fit_parameter_value(const ComputeCalibration& c, const std::string& name) {
+  // A GEMM efficiency the file does not give for a type is the default one.
+  for (const auto& [type, key] : {std::pair{DataType::fp8, "gemm_compute_efficiency/fp8"},
+                                  std::pair{DataType::bf16, "gemm_compute_efficiency/bf16"}})
+    if (name == key) {
+      const auto it = c.gemm_compute_efficiency.find(type);
+      return it != c.gemm_compute_efficiency.end() ? it->second : c.gemm_compute_efficiency_default;
+    }
+  ComputeCalibration copy = c; // parameter() hands out pointers into a mutable calibration
+  const double* v = parameter(copy, name);
+  return v ? *v : std::nan("");
+}
+
+namespace {
+
 struct Objective {
   const std::vector<const ValidationCase*>* cases;
   PredictionContext* ctx;

@@ -24,6 +24,8 @@ struct FitParameterBounds {
 };
 // The parameters the fit moves and their physical bounds (documented in docs/compute-model.md).
 const std::vector<FitParameterBounds>& compute_fit_parameters();
+// The value of fit parameter `name` (a compute_fit_parameters() name) in `c`; NaN for an unknown name.
+double compute_fit_parameter_value(const ComputeCalibration& c, const std::string& name);
 
 // Fits the calibration of `device` on `cases` (those whose device is `device` are used; the others ignored).
 // Starts from `start`; fills fitted_on (suite file and case ids) and fit (objective, MAPE before and after).

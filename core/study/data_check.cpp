@@ -1,14 +1,49 @@
 #include "study/data_check.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
+#include "accuracy/compute_calibration_fit.hpp"
 #include "compute/calibration.hpp"
 #include "model/model_catalog.hpp"
 #include "network/network_calibration.hpp"
 #include "scenario/resolved_scenario.hpp"
+#include "util/text_table.hpp"
 
 namespace moescope {
+
+namespace {
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+void flag_compute_calibration(const std::string& file, const ComputeCalibration& c, Diagnostics& flags) {
+  const auto& params = compute_fit_parameters();
+  const double rows =
+      c.fit.is_object() && c.fit.contains("cases") && c.fit["cases"].is_number() ? c.fit["cases"].get<double>() : -1.0;
+  if (rows < 0)
+    flags.add(file, "/fit/cases", "no fit statistics: how many measured rows fixed these parameters is unknown");
+  else if (rows < double(params.size()))
+    flags.add(file, "/fit/cases",
+              "fitted on " + format_fixed(rows, 0) + " measured row(s) for the " + std::to_string(params.size()) +
+                  " parameters the fit moves: most of them are not identified by the data");
+  for (const auto& p : params) {
+    const double v = compute_fit_parameter_value(c, p.name);
+    const double tol = 1e-9 * std::max(1.0, std::abs(p.hi));
+    if (std::abs(v - p.lo) <= tol || std::abs(v - p.hi) <= tol)
+      flags.add(file, "/parameters/" + p.name,
+                "at the " + std::string(std::abs(v - p.lo) <= tol ? "lower" : "upper") + " bound of its fit range [" +
+                    short_number(p.lo) + ", " + short_number(p.hi) +
+                    "]: the fit would move it further, or its rows do not constrain it");
+  }
+}
+
+} // namespace
 
 DataCheck check_data(const std::string& data_root) {
   DataCheck out;
@@ -45,7 +80,7 @@ DataCheck check_data(const std::string& data_root) {
     };
     try {
       if (ends_with("-compute")) {
-        load_compute_calibration_file(f.string());
+        flag_compute_calibration(f.string(), load_compute_calibration_file(f.string()), out.flags);
         const std::string device = stem.substr(0, stem.size() - 8);
         if (!hwdb.accelerators().count(device))
           problems.add(f.string(), "",
@@ -76,6 +111,9 @@ Json data_check_to_json(const DataCheck& c) {
             {"problems", Json::array()}};
   for (const auto& d : c.problems.items())
     j["problems"].push_back({{"file", d.file}, {"location", d.location}, {"message", d.message}});
+  j["flags"] = Json::array();
+  for (const auto& d : c.flags.items())
+    j["flags"].push_back({{"file", d.file}, {"location", d.location}, {"message", d.message}});
   return j;
 }
 

@@ -12,6 +12,9 @@ namespace moescope {
 struct DataCheck {
   std::size_t accelerators = 0, interconnects = 0, systems = 0, models = 0, scenarios = 0, calibrations = 0;
   Diagnostics problems; // empty: everything is valid
+  // Valid but doubtful: a compute calibration fitted on fewer measured rows than the parameters its fit moves, or with
+  // a fitted parameter at a bound of its range (the rows did not pin it). Reported, not an error.
+  Diagnostics flags;
 };
 
 DataCheck check_data(const std::string& data_root);

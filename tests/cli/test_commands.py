@@ -69,6 +69,23 @@ def test_check_passes_on_the_repo(run):
     assert "no problems found" in r.stdout
 
 
+def test_check_flags_calibrations_with_fewer_rows_than_parameters(run):
+    r = run("--json", "check")
+    assert r.returncode == 0, r.stderr
+    flags = r.json()["flags"]
+    by_file = {}
+    for f in flags:
+        by_file.setdefault(f["file"].rsplit("/", 1)[-1], []).append(f)
+    # b200: 2 measured rows for 11 fitted parameters; h100 (1,577 rows) and h800 (21) are not flagged for rows.
+    b200 = [f for f in by_file["b200-compute.json"] if f["location"] == "/fit/cases"]
+    assert b200 and "fitted on 2 measured row(s) for the 11 parameters" in b200[0]["message"]
+    for well_fitted in ["h100-sxm-compute.json", "h800-sxm-compute.json"]:
+        assert not [f for f in by_file.get(well_fitted, []) if f["location"] == "/fit/cases"]
+    # A parameter at a bound of its range is named with the range.
+    gb200 = {f["location"]: f["message"] for f in by_file["gb200-compute.json"]}
+    assert "at the lower bound of its fit range [0.4, 1]" in gb200["/parameters/memory_bandwidth_efficiency"]
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.stem for s in SCENARIOS])
 def test_every_bundled_scenario_evaluates(run, scenario, tmp_path):
     out = tmp_path / "report.json"
