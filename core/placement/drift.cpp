@@ -159,6 +159,9 @@ DriftRun run_one(const trace::ExpertTrace& trace, const DriftConfig& cfg, const 
   const PlacementPlan fixed = fit(compute_stats(trace, seq.fit, cfg.stats));
   PlacementPlan in_place = fixed; // serving the previous window
   PlacementPlan next = fixed;     // fitted on the previous window
+  PlacementPlan guarded = fixed;  // the guarded policy's plan for this window
+  Migration guarded_move;         // into it
+  bool guarded_moved = false;
   std::size_t first = 0;
   for (const auto& requests : seq.served) {
     const RoutingStats stats = compute_stats(trace, requests, cfg.stats);
@@ -172,6 +175,11 @@ DriftRun run_one(const trace::ExpertTrace& trace, const DriftConfig& cfg, const 
                                     cfg.scale_up_bytes_per_s, cfg.scale_out_bytes_per_s);
     const PlanMetrics s = evaluate_plan(fixed, stats, topo, cfg.eval);
     const PlanMetrics r = evaluate_plan(next, stats, topo, cfg.eval);
+    const PlanMetrics g = evaluate_plan(guarded, stats, topo, cfg.eval);
+    w.guarded_moved = guarded_moved;
+    w.guarded_busiest_link_bytes = g.total.busiest_link_bytes;
+    w.guarded_migration_seconds = guarded_move.seconds;
+    w.guarded_saved_seconds = 2.0 * (s.total.busiest_link_bytes - w.guarded_busiest_link_bytes) / node_bytes_per_s;
     w.static_dedup_bytes = s.total.dedup_bytes;
     w.replaced_dedup_bytes = r.total.dedup_bytes;
     w.static_busiest_link_bytes = s.total.busiest_link_bytes;
@@ -192,11 +200,28 @@ DriftRun run_one(const trace::ExpertTrace& trace, const DriftConfig& cfg, const 
     run.saved_seconds += w.saved_seconds;
     run.migration_seconds += w.migration.seconds;
     run.exposed_seconds += w.exposed_seconds;
+    run.guarded_moves += w.guarded_moved ? 1 : 0;
+    run.guarded_busiest_link_bytes += w.guarded_busiest_link_bytes;
+    run.guarded_saved_seconds += w.guarded_saved_seconds;
+    run.guarded_migration_seconds += w.guarded_migration_seconds;
     run.windows.push_back(w);
     in_place = std::move(next);
     if (&requests != &seq.served.back()) {
       next = fit(stats);
       if (cfg.align) align_plan(in_place, next, topo.gpus_per_node);
+      // The guarded policy: the same re-fit, relabelled to its own plan, taken only if its in-sample saving on this
+      // window pays for the move.
+      PlacementPlan candidate = next;
+      if (cfg.align) align_plan(guarded, candidate, topo.gpus_per_node);
+      const Migration move = migration_between(guarded.layers, candidate.layers, topo.gpus_per_node, cfg.expert_bytes,
+                                               cfg.scale_up_bytes_per_s, cfg.scale_out_bytes_per_s);
+      const double gain =
+          2.0 *
+          (g.total.busiest_link_bytes - evaluate_plan(candidate, stats, topo, cfg.eval).total.busiest_link_bytes) /
+          node_bytes_per_s;
+      guarded_moved = move.copies > 0 && gain > move.seconds;
+      guarded_move = guarded_moved ? move : Migration{};
+      if (guarded_moved) guarded = std::move(candidate);
     }
   }
   return run;
@@ -262,7 +287,11 @@ Json drift_json(const DriftResult& r) {
                          {"busiest_gpu_scale_out_bytes", w.migration.busiest_scale_out_bytes},
                          {"migration_seconds", w.migration.seconds},
                          {"saved_seconds", w.saved_seconds},
-                         {"exposed_seconds", w.exposed_seconds}});
+                         {"exposed_seconds", w.exposed_seconds},
+                         {"guarded_moved", w.guarded_moved},
+                         {"guarded_busiest_link_bytes", w.guarded_busiest_link_bytes},
+                         {"guarded_migration_seconds", w.guarded_migration_seconds},
+                         {"guarded_saved_seconds", w.guarded_saved_seconds}});
     runs.push_back({{"window_requests", run.window_requests},
                     {"fit_requests", run.fit_requests},
                     {"served_requests", run.served_requests},
@@ -280,6 +309,11 @@ Json drift_json(const DriftResult& r) {
                     {"net_seconds_with_overlap", run.net_seconds_with_overlap()},
                     {"break_even_overlap", finite_or_null(run.break_even_overlap())},
                     {"break_even_tokens_per_window", finite_or_null(run.break_even_tokens_per_window())},
+                    {"guarded_moves", run.guarded_moves},
+                    {"guarded_busiest_link_bytes", run.guarded_busiest_link_bytes},
+                    {"guarded_saved_seconds", run.guarded_saved_seconds},
+                    {"guarded_migration_seconds", run.guarded_migration_seconds},
+                    {"guarded_net_seconds_without_overlap", run.guarded_net_seconds_without_overlap()},
                     {"fit_seconds", run.fit_seconds},
                     {"windows", windows}});
   }
@@ -324,8 +358,8 @@ std::string drift_markdown(const DriftResult& r) {
   o << "| window (requests) | fitted on (requests) | served windows (requests) | busiest link re-placed/static | "
        "node-dedup re-placed/static | "
        "migrated GB | saved ms | migration ms | net ms, no overlap | net ms, overlap | break-even overlap | "
-       "break-even tokens/window |\n"
-    << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       "break-even tokens/window | guarded: moves, net ms |\n"
+    << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& run : r.runs) {
     const double be = run.break_even_overlap(), bt = run.break_even_tokens_per_window();
     o << "| " << run.window_requests << " | " << run.fit_requests << " | " << run.windows.size() << " ("
@@ -340,7 +374,7 @@ std::string drift_markdown(const DriftResult& r) {
       << (run.migration_seconds == 0 ? std::string("-")
           : std::isfinite(bt)        ? format_si(bt, "", 3)
                                      : std::string("never pays"))
-      << " |\n";
+      << " | " << run.guarded_moves << ", " << ms(run.guarded_net_seconds_without_overlap()) << " |\n";
   }
   return o.str();
 }

@@ -21,6 +21,9 @@
 //
 // Saved seconds of a window: the difference of busiest-link bytes (evaluation.hpp: dispatch; combine mirrors it, so
 // x 2) between the static and the re-placed plan, over the node's scale-out bandwidth (gpus_per_node x per-GPU).
+// A second, guarded policy moves only when it expects to gain: at each window boundary it re-fits as above but moves
+// to the new plan only if the all-to-all seconds that plan saves over the plan in place *on the window it was fitted
+// on* (an optimistic, in-sample estimate) exceed the migration seconds; otherwise the plan in place stays.
 // Net benefit without overlap: saved - migration. With overlap, the migration runs while the window is served: when
 // window_seconds (the wall time of serving one window) is given, only the part of the migration that does not fit in
 // the scale-out links' idle time (window_seconds - the re-placed plan's all-to-all seconds) is exposed; without it
@@ -75,6 +78,9 @@ struct DriftWindow {
   Migration migration;          // into the plan serving this window
   double saved_seconds = 0.0;   // all-to-all seconds the re-placed plan saves (negative: it costs)
   double exposed_seconds = 0.0; // migration seconds not hidden behind serving
+  // The guarded policy: whether it moved before this window, its busiest-link bytes, migration and saved seconds.
+  bool guarded_moved = false;
+  double guarded_busiest_link_bytes = 0.0, guarded_migration_seconds = 0.0, guarded_saved_seconds = 0.0;
 };
 
 struct DriftRun {
@@ -86,7 +92,10 @@ struct DriftRun {
   double migrated_bytes = 0.0; // scale-up + scale-out
   double saved_seconds = 0.0, migration_seconds = 0.0, exposed_seconds = 0.0;
   double traffic_tokens = 0.0;
+  std::size_t guarded_moves = 0;
+  double guarded_busiest_link_bytes = 0.0, guarded_saved_seconds = 0.0, guarded_migration_seconds = 0.0;
   double fit_seconds = 0.0; // wall time of all the fits of this run
+  double guarded_net_seconds_without_overlap() const { return guarded_saved_seconds - guarded_migration_seconds; }
   double net_seconds_without_overlap() const { return saved_seconds - migration_seconds; }
   double net_seconds_with_overlap() const { return saved_seconds - exposed_seconds; }
   // Share of the migration time that must overlap serving for re-placing to break even: 0 when it pays without

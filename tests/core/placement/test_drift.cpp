@@ -177,6 +177,18 @@ TEST(Drift, ReplacingAfterADomainShiftSavesWhatTheFormulaSays) {
   EXPECT_GT(r4.break_even_overlap(), 0.0);
   EXPECT_LT(r4.break_even_overlap(), 1.0);
   EXPECT_GT(r4.break_even_tokens_per_window(), r4.traffic_tokens / 2.0);
+  // The guarded policy: moving 1 MB copies costs more than this toy traffic saves, so it stays put; with 1-byte
+  // experts the move pays and it follows the re-fit.
+  EXPECT_EQ(r4.guarded_moves, 0u);
+  EXPECT_EQ(r4.guarded_net_seconds_without_overlap(), 0.0);
+  DriftConfig cheap = c;
+  cheap.expert_bytes = 1.0;
+  cheap.window_requests = {4};
+  const auto moved = run_drift(tr, cheap, "toy").runs[0];
+  EXPECT_EQ(moved.guarded_moves, 1u);
+  EXPECT_TRUE(moved.windows[1].guarded_moved);
+  EXPECT_EQ(moved.windows[1].guarded_busiest_link_bytes, 0.0);
+  EXPECT_DOUBLE_EQ(moved.guarded_saved_seconds, moved.saved_seconds);
   // Window 8: one window, served by the plan fitted on A: re-placing never acts.
   ASSERT_EQ(res.runs[1].windows.size(), 1u);
   EXPECT_EQ(res.runs[1].migrated_bytes, 0.0);
