@@ -175,6 +175,8 @@ RequestTokens parse_request(ByteSource& src, Shape& shape, std::vector<std::uint
           js.fail(where + ": layer " + std::to_string(l) + " holds routing but is not a MoE layer in " +
                   shape.layers_from);
     }
+    // No token list seen yet in the trace: the top-k is unknown and this step routes nothing.
+    if (shape.top_k == 0) js.fail(where + " has no tokens: every MoE layer's token list is empty");
     const std::size_t per_layer = step_layers.begin()->second.size();
     for (const auto& [l, v] : step_layers)
       if (v.size() != per_layer)
