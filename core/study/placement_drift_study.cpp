@@ -10,8 +10,7 @@ namespace moescope {
 
 placement::DriftResult run_placement_drift_study(Session& session, const PlacementDriftStudy& study) {
   placement::DriftConfig cfg = study.config;
-  if (cfg.topology.nodes < 1 || cfg.topology.gpus_per_node < 1)
-    throw InputError("--nodes/--gpus-per-node", "", "must be at least 1");
+  check_placement_topology_options(cfg.topology);
   if (study.window_requests.empty()) throw InputError("--window", "", "give at least one window size");
   if (study.window_requests.size() > 64) throw InputError("--window", "", "at most 64 window sizes");
   cfg.window_requests.clear();
@@ -19,8 +18,6 @@ placement::DriftResult run_placement_drift_study(Session& session, const Placeme
     if (w < 1) throw InputError("--window", "", "a window holds at least one request (got " + std::to_string(w) + ")");
     cfg.window_requests.push_back(std::size_t(w));
   }
-  if (cfg.topology.nodes > 64) throw InputError("--nodes", "", "at most 64 nodes are supported");
-  if (cfg.topology.gpus_per_node > 65536) throw InputError("--gpus-per-node", "", "must be at most 65536");
   if (study.redundant < 0) throw InputError("--redundant", "", "must be at least 0");
   if (cfg.fit.balance_cap < 1.0) throw InputError("--balance-cap", "", "must be at least 1");
   const auto non_negative = [](double v) { return std::isfinite(v) && v >= 0; };
@@ -34,10 +31,7 @@ placement::DriftResult run_placement_drift_study(Session& session, const Placeme
   const trace::ExpertTrace trace = import_expert_trace(study.trace_path, study.import);
   const auto experts = std::int32_t(trace.num_experts());
   const std::int32_t base = cfg.topology.base_slots(experts);
-  if (study.redundant > experts - base)
-    throw InputError("--redundant", "",
-                     "at most " + std::to_string(experts - base) + " (" + std::to_string(experts) + " experts, " +
-                         std::to_string(base) + " base slots; a GPU holds each expert once)");
+  check_redundant_slots_option(study.redundant, experts, base);
   cfg.topology.slots_per_gpu = base + study.redundant;
   cfg.eval.bytes_per_token =
       study.bytes_per_token > 0 ? study.bytes_per_token : placement::default_bytes_per_token(trace.metadata().model);
@@ -53,7 +47,9 @@ placement::DriftResult run_placement_drift_study(Session& session, const Placeme
                        "no catalog model matches the trace's model '" + trace.metadata().model +
                            "'; name one with --model or give --expert-bytes");
     if (!m->is_moe()) throw InputError("--model", "", "'" + m->name + "' has no routed experts");
-    cfg.expert_bytes = parameters_per_routed_expert(*m) * bytes_per_element(m->weight_dtype);
+    // Stored weights with their block scales, as the memory footprint counts them.
+    cfg.expert_bytes = parameters_per_routed_expert(*m) *
+                       (bytes_per_element(m->weight_dtype) + scale_bytes_per_element(m->weight_dtype));
     expert_source = "catalog model " + m->name + ", " + to_string(m->weight_dtype) + " weights";
   }
   std::string up_source = "--scale-up-bytes-per-s", out_source = "--scale-out-bytes-per-s";

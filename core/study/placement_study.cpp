@@ -32,15 +32,26 @@ const ModelArchitecture* catalog_model_of_trace(const ModelCatalog& catalog, con
   return best;
 }
 
+void check_placement_topology_options(const placement::PlacementTopology& topology) {
+  if (topology.nodes < 1 || topology.gpus_per_node < 1)
+    throw InputError("--nodes/--gpus-per-node", "", "must be at least 1");
+  if (topology.nodes > 64) throw InputError("--nodes", "", "at most 64 nodes are supported");
+  if (topology.gpus_per_node > 65536) throw InputError("--gpus-per-node", "", "must be at most 65536");
+}
+
+void check_redundant_slots_option(std::int32_t redundant, std::int32_t experts, std::int32_t base_slots) {
+  if (redundant > experts - base_slots)
+    throw InputError("--redundant", "",
+                     "at most " + std::to_string(experts - base_slots) + " (" + std::to_string(experts) + " experts, " +
+                         std::to_string(base_slots) + " base slots; a GPU holds each expert once)");
+}
+
 placement::ExperimentResult run_placement_study(const PlacementStudy& study, Session* session) {
   placement::ExperimentConfig cfg = study.config;
-  if (cfg.topology.nodes < 1 || cfg.topology.gpus_per_node < 1)
-    throw InputError("--nodes/--gpus-per-node", "", "must be at least 1");
+  check_placement_topology_options(cfg.topology);
   if (!(cfg.test_fraction > 0.0 && cfg.test_fraction < 1.0))
     throw InputError("--test-fraction", "", "must be strictly between 0 and 1");
   if (cfg.folds < 1 || cfg.folds > 100) throw InputError("--folds", "", "must be in [1, 100]");
-  if (cfg.topology.nodes > 64) throw InputError("--nodes", "", "at most 64 nodes are supported");
-  if (cfg.topology.gpus_per_node > 65536) throw InputError("--gpus-per-node", "", "must be at most 65536");
   if (cfg.fit.balance_cap < 1.0) throw InputError("--balance-cap", "", "must be at least 1");
   const trace::ExpertTrace trace = import_expert_trace(study.trace_path, study.import);
   const auto experts = std::int32_t(trace.num_experts());
@@ -52,10 +63,7 @@ placement::ExperimentResult run_placement_study(const PlacementStudy& study, Ses
   // A GPU holds each expert at most once.
   if (study.slots > experts)
     throw InputError("--slots", "", "at most " + std::to_string(experts) + " (the experts; a GPU holds each once)");
-  if (study.redundant > experts - base)
-    throw InputError("--redundant", "",
-                     "at most " + std::to_string(experts - base) + " (" + std::to_string(experts) + " experts, " +
-                         std::to_string(base) + " base slots; a GPU holds each expert once)");
+  check_redundant_slots_option(study.redundant, experts, base);
   cfg.redundant_slots = study.redundant >= 0 ? study.redundant : (study.slots > 0 ? study.slots - base : 0);
   cfg.eval.bytes_per_token =
       study.bytes_per_token > 0 ? study.bytes_per_token : placement::default_bytes_per_token(trace.metadata().model);

@@ -51,6 +51,12 @@ std::vector<PlacementComparisonRow> placement_comparison_rows(const placement::E
 // display name, without case and punctuation, starts the trace's; the longest on ties. nullptr when none does.
 const ModelArchitecture* catalog_model_of_trace(const ModelCatalog& catalog, const std::string& trace_model);
 
+// The option checks both placement studies share (InputError naming the option): nodes in [1, 64], GPUs per node
+// in [1, 65536]; and, once the trace's expert count is known, redundant slots in [0, experts - base slots] (a GPU
+// holds each expert at most once).
+void check_placement_topology_options(const placement::PlacementTopology& topology);
+void check_redundant_slots_option(std::int32_t redundant, std::int32_t experts, std::int32_t base_slots);
+
 // A per-token trace of any importer format (InputError when the file holds only expert counts).
 trace::ExpertTrace import_expert_trace(const std::string& path, const trace::ImportOptions& import = {});
 

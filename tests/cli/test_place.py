@@ -48,6 +48,15 @@ def test_place_drift_domain_shift(run, tmp_path):
     assert "intent -> law" in md.read_text()
 
 
+def test_place_drift_expert_bytes_count_block_scales(run, tmp_path):
+    js = tmp_path / "d.json"
+    r = run("place", "drift", "--trace", ESFT, "--nodes", 2, "--gpus-per-node", 4, "--window", 1,
+            "--model", "deepseek-v3", "--json-out", js)
+    assert r.returncode == 0, r.stderr
+    # DeepSeek-V3 expert: gate, up, down of 7168 x 2048 in fp8, plus one fp32 scale per 128 weights.
+    assert json.loads(js.read_text())["expert_bytes"] == pytest.approx(3 * 7168 * 2048 * (1 + 4 / 128))
+
+
 def test_place_drift_time_order_text(run):
     r = run("place", "drift", "--trace", CHAT, "--nodes", 2, "--gpus-per-node", 4, "--window", 5,
             "--strategy", "coact-partition", "--redundant", 1, "--expert-bytes", 1e6,
